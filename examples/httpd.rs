@@ -1,0 +1,2 @@
+//! An Apache-like server.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The prefork strategy of mpm.

@@ -1,0 +1,1 @@
+//! The worker strategy of mpm.
