@@ -6,15 +6,27 @@
 //! the handler API. The strategies (`mpm-prefork`, `mpm-worker`, `mpm-event`) plug into it
 //! through the [`Mpm`] trait.
 
+pub mod child;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod http;
 pub mod kind;
 pub mod limits;
 pub mod listen;
+mod master;
+pub mod mpm;
+pub mod pidfile;
 pub mod scoreboard;
+pub mod server;
 pub mod status;
 pub mod sys;
 
 pub use error::{ConfigError, ConfigErrors, Error, Result};
+pub use child::ChildContext;
+pub use config::{Directives, ServerConfig};
+pub use control::{Command, Control};
 pub use kind::MpmKind;
+pub use limits::Limits;
+pub use mpm::{Mpm, MpmInfo};
+pub use server::{ConfigSource, Server};

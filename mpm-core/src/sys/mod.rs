@@ -1,2 +1,6 @@
 //! Every system call that needs `unsafe` lives under this module (fork, mmap, signal
-//! handlers, setuid, prctl); the rest of the crate uses only the safe wrappers here.
+//! handlers, descriptors); the rest of the crate uses only the safe wrappers here.
+
+pub mod privileges;
+pub mod process;
+pub mod signal;

@@ -1,0 +1,84 @@
+//! What a forked child gets from the master, and what it may ask about itself.
+
+use crate::config::ServerConfig;
+use crate::http::Handler;
+use crate::kind::MpmKind;
+use crate::listen::Listener;
+use crate::scoreboard::Scoreboard;
+use crate::sys::signal::{self, SignalPipe};
+use nix::sys::signal::Signal;
+use std::os::fd::BorrowedFd;
+use std::sync::OnceLock;
+
+/// Everything a strategy's `child_main` needs. Borrowed from the master's copy of the
+/// memory, which the child inherited at fork.
+pub struct ChildContext<'a> {
+    /// This child's scoreboard process slot.
+    pub slot: usize,
+    /// The generation this child belongs to.
+    pub generation: u32,
+    /// The shared scoreboard (this child writes only its own slot).
+    pub scoreboard: &'a Scoreboard,
+    /// The listening sockets, bound by the master.
+    pub listeners: &'a [Listener],
+    /// The configuration of this generation.
+    pub config: &'a ServerConfig,
+    /// The user's handler.
+    pub handler: &'a Handler,
+    /// Graceful-stop notification from the master.
+    pub signals: &'a ChildSignals,
+}
+
+/// How the master tells a child to finish gracefully: `SIGUSR1` (through a self-pipe the
+/// child can poll) and the `quiescing` flag of its scoreboard slot. A plain `SIGTERM` keeps
+/// its default action: the child ends at once.
+#[derive(Debug)]
+pub struct ChildSignals {
+    pipe: SignalPipe,
+}
+
+impl ChildSignals {
+    /// Route SIGUSR1 to a fresh pipe (called once in the child, right after fork).
+    pub(crate) fn install() -> std::io::Result<ChildSignals> {
+        Ok(ChildSignals {
+            pipe: SignalPipe::install(&[Signal::SIGUSR1])?,
+        })
+    }
+
+    /// Whether the master asked this child to stop gracefully. Sticky: once true, stays true.
+    pub fn graceful_requested(&self) -> bool {
+        signal::is_pending(Signal::SIGUSR1)
+    }
+
+    /// A descriptor that becomes readable when a graceful stop is requested; poll it beside
+    /// the listeners.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.pipe.fd()
+    }
+}
+
+/// Facts about the running child, for handlers (e.g. a status page) that need them.
+#[derive(Clone)]
+pub struct ChildInfo {
+    /// The strategy.
+    pub kind: MpmKind,
+    /// Scoreboard slot.
+    pub slot: usize,
+    /// Generation.
+    pub generation: u32,
+    /// The configuration this child runs with.
+    pub config: ServerConfig,
+    /// The scoreboard.
+    pub scoreboard: Scoreboard,
+}
+
+static CURRENT: OnceLock<ChildInfo> = OnceLock::new();
+
+pub(crate) fn set_current(info: ChildInfo) {
+    let _ = CURRENT.set(info);
+}
+
+/// The running child's facts; `None` in the master or outside a server.
+pub fn current() -> Option<&'static ChildInfo> {
+    CURRENT.get()
+}

@@ -1,0 +1,137 @@
+//! The embedding API: build a server from a configuration and a strategy, then run it.
+
+use crate::config::{Directives, ServerConfig};
+use crate::control::Control;
+use crate::error::{ConfigErrors, Error, Result};
+use crate::http::Handler;
+use crate::kind::MpmKind;
+use crate::limits::Retained;
+use crate::listen::{self, BindOptions, Listener};
+use crate::master::Master;
+use crate::mpm::{Mpm, MpmInfo, MpmState};
+use crate::scoreboard::Scoreboard;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the configuration comes from, so a restart can read it again.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// An httpd-syntax file, re-read at every restart.
+    File(PathBuf),
+    /// Directives from code or serde, validated again at every restart.
+    Directives(Directives),
+}
+
+impl ConfigSource {
+    /// Load and validate for `kind`.
+    pub fn load(
+        &self,
+        kind: MpmKind,
+        retained: Option<Retained>,
+    ) -> Result<ServerConfig, ConfigErrors> {
+        match self {
+            ConfigSource::File(path) => ServerConfig::from_file(path, kind, retained),
+            ConfigSource::Directives(d) => ServerConfig::from_directives(d, kind, retained),
+        }
+    }
+}
+
+/// A server ready to run: configuration validated, listeners bound (or adopted from
+/// systemd), scoreboard mapped. Nothing is forked until [`Server::run`].
+pub struct Server {
+    mpm: Box<dyn Mpm>,
+    source: ConfigSource,
+    config: ServerConfig,
+    listeners: Vec<Listener>,
+    scoreboard: Scoreboard,
+}
+
+impl Server {
+    /// Validate the configuration for `mpm`, bind its listeners and create the scoreboard.
+    pub fn new(mpm: Box<dyn Mpm>, source: ConfigSource) -> Result<Server> {
+        let kind = mpm.kind();
+        let config = source.load(kind, None)?;
+        for w in &config.warnings {
+            tracing::warn!("{}", w.startup);
+        }
+        for n in &config.notices {
+            tracing::info!("{n}");
+        }
+        let listeners = match listen::adopt_systemd()? {
+            Some(adopted) if !adopted.is_empty() => adopted,
+            _ => {
+                let opts = BindOptions {
+                    backlog: config.limits.listen_backlog,
+                    reuse_port: false,
+                };
+                listen::bind_all(&config.listen, opts)?
+            }
+        };
+        if listeners.is_empty() {
+            return Err(Error::NoListeners);
+        }
+        let scoreboard = Scoreboard::create(
+            kind,
+            config.limits.server_limit,
+            config.limits.thread_limit,
+        )?;
+        Ok(Server {
+            mpm,
+            source,
+            config,
+            listeners,
+            scoreboard,
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The addresses actually bound (the real port where `:0` was asked).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|l| l.local_addr).collect()
+    }
+
+    /// The shared scoreboard (a handle that stays valid in every child).
+    pub fn scoreboard(&self) -> Scoreboard {
+        self.scoreboard.clone()
+    }
+
+    /// What `httpd -V` / `ap_mpm_query` report.
+    pub fn info(&self) -> MpmInfo {
+        MpmInfo::new(
+            self.mpm.kind(),
+            &self.config.limits,
+            self.scoreboard.generation(),
+            MpmState::Starting,
+        )
+    }
+
+    /// A handle that commands this server once it runs (the master is this process).
+    pub fn control(&self) -> Control {
+        Control::for_pid(nix::unistd::getpid())
+    }
+
+    /// Become the master: fork the children and manage them until stopped. Must be called
+    /// from a single-threaded process (checked before every fork).
+    pub fn run(self, handler: Handler) -> Result<()> {
+        let Server {
+            mpm,
+            source,
+            config,
+            listeners,
+            scoreboard,
+        } = self;
+        let master = Master::new(
+            mpm.as_ref(),
+            &source,
+            config,
+            listeners,
+            scoreboard,
+            handler,
+        )?;
+        master.run()
+    }
+}
