@@ -1,6 +1,79 @@
 //! # mpm
 //!
-//! Apache httpd's Multi-Processing Modules — prefork, worker and event — as a Rust library.
+//! Apache httpd's Multi-Processing Modules — prefork, worker and event — as a Rust
+//! library. Choose the strategy with a cargo feature (`prefork`, `worker`, `event`;
+//! default `event`); when several are compiled in, pick one at run time with
+//! [`mpm_for`], as Apache 2.4 does with loadable MPMs.
+//!
+//! ```no_run
+//! use mpm::{ConfigSource, Directives, Handler, Server};
+//!
+//! let mut d = Directives::default();
+//! d.listen.push("127.0.0.1:8080".parse().unwrap());
+//! let server = Server::new(mpm::selected(), ConfigSource::Directives(d))?;
+//! println!("listening on {:?}", server.local_addrs());
+//! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
+//! # Ok::<(), mpm::Error>(())
+//! ```
+
+#[cfg(not(any(feature = "prefork", feature = "worker", feature = "event")))]
+compile_error!("enable at least one of the features `prefork`, `worker`, `event`");
 
 pub use mpm_core as core;
-pub use mpm_core::{Error, MpmKind, Result};
+pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler};
+pub use mpm_core::{
+    Command, ConfigSource, Control, Directives, Error, Limits, Mpm, MpmInfo, MpmKind, Result,
+    Server, ServerConfig,
+};
+
+#[cfg(feature = "event")]
+pub use mpm_event::EventMpm;
+#[cfg(feature = "prefork")]
+pub use mpm_prefork::PreforkMpm;
+#[cfg(feature = "worker")]
+pub use mpm_worker::WorkerMpm;
+
+/// The strategy this build selects by default: event > worker > prefork among the enabled
+/// features.
+#[cfg(feature = "event")]
+pub type Selected = mpm_event::EventMpm;
+/// The strategy this build selects by default: event > worker > prefork among the enabled
+/// features.
+#[cfg(all(feature = "worker", not(feature = "event")))]
+pub type Selected = mpm_worker::WorkerMpm;
+/// The strategy this build selects by default: event > worker > prefork among the enabled
+/// features.
+#[cfg(all(feature = "prefork", not(feature = "event"), not(feature = "worker")))]
+pub type Selected = mpm_prefork::PreforkMpm;
+
+/// The strategies compiled into this build, in selection priority.
+pub fn compiled_in() -> Vec<MpmKind> {
+    MpmKind::ALL
+        .into_iter()
+        .filter(|k| mpm_for(*k).is_some())
+        .collect()
+}
+
+/// The default strategy of this build (see [`Selected`]).
+pub fn default_kind() -> MpmKind {
+    compiled_in()[0]
+}
+
+/// The default strategy, boxed for [`Server::new`].
+pub fn selected() -> Box<dyn Mpm> {
+    Box::new(Selected::default())
+}
+
+/// The strategy named `kind`, if this build has it.
+pub fn mpm_for(kind: MpmKind) -> Option<Box<dyn Mpm>> {
+    match kind {
+        #[cfg(feature = "prefork")]
+        MpmKind::Prefork => Some(Box::new(mpm_prefork::PreforkMpm)),
+        #[cfg(feature = "worker")]
+        MpmKind::Worker => Some(Box::new(mpm_worker::WorkerMpm)),
+        #[cfg(feature = "event")]
+        MpmKind::Event => Some(Box::new(mpm_event::EventMpm)),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}

@@ -6,6 +6,7 @@
 //! the handler API. The strategies (`mpm-prefork`, `mpm-worker`, `mpm-event`) plug into it
 //! through the [`Mpm`] trait.
 
+pub mod accept;
 pub mod child;
 pub mod config;
 pub mod control;
@@ -16,9 +17,11 @@ pub mod limits;
 pub mod listen;
 mod master;
 pub mod mpm;
+pub mod observe;
 pub mod pidfile;
 pub mod scoreboard;
 pub mod server;
+pub mod status_page;
 pub mod status;
 pub mod sys;
 

@@ -1,2 +1,0 @@
-//! An Apache-like server.
-fn main() {}

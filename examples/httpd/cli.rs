@@ -1,0 +1,34 @@
+//! Apache's command line, as far as it concerns a process manager.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// An Apache-like HTTP server on mpm.
+#[derive(Parser, Debug)]
+#[command(name = "httpd", version, disable_version_flag = true)]
+pub struct Cli {
+    /// Configuration file (Apache httpd syntax).
+    #[arg(short = 'f', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Test the configuration: print the effective limits and warnings, then `Syntax OK`.
+    #[arg(short = 't')]
+    pub test_config: bool,
+    /// Print the build and MPM settings.
+    #[arg(short = 'V')]
+    pub version_info: bool,
+    /// Signal a running server: start, stop, restart, graceful, graceful-stop.
+    #[arg(short = 'k', value_name = "COMMAND")]
+    pub command: Option<String>,
+    /// The MPM to use among those compiled in (prefork, worker, event).
+    #[arg(long = "mpm", value_name = "NAME")]
+    pub mpm: Option<String>,
+    /// With `-k start`: where the detached server's log goes.
+    #[arg(short = 'E', value_name = "FILE")]
+    pub error_log: Option<PathBuf>,
+    /// Log level (error, warn, info, debug, trace); default info.
+    #[arg(long = "log-level", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Serve the routes the integration tests use (/pid, /sleep?ms=N, /panic, /abort).
+    #[arg(long = "test-routes", hide = true)]
+    pub test_routes: bool,
+}

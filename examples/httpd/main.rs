@@ -1,0 +1,122 @@
+//! `httpd`: an Apache-like server on mpm.
+//!
+//! ```text
+//! httpd [-f FILE] [--mpm NAME] [-t | -V | -k start|stop|restart|graceful|graceful-stop]
+//! ```
+//! Without `-k` or with `-k start`, it serves `/` (a 14-byte hello) and `/server-status`
+//! (`?auto`, `?json`, `?refresh=N`) under the strategy chosen by the build or `--mpm`.
+
+mod cli;
+mod logging;
+mod routes;
+mod signal_cmd;
+
+use clap::Parser;
+use cli::Cli;
+use mpm::{ConfigSource, Directives, MpmKind, Server, ServerConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_level.as_deref());
+    let kind = match cli.mpm.as_deref() {
+        None => mpm::default_kind(),
+        Some(name) => match name.parse::<MpmKind>() {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("httpd: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let source = match &cli.config {
+        Some(path) => ConfigSource::File(path.clone()),
+        None => ConfigSource::Directives(default_directives()),
+    };
+    if cli.version_info {
+        return version(kind, &source);
+    }
+    if cli.test_config {
+        return test_config(kind, &source);
+    }
+    match cli.command.as_deref() {
+        None => serve(kind, source, cli.test_routes),
+        Some(cmd) => signal_cmd::run(cmd, kind, &source, &cli),
+    }
+}
+
+/// Without `-f`: listen on 127.0.0.1:8080 with the strategy's defaults.
+fn default_directives() -> Directives {
+    let mut d = Directives::default();
+    d.listen.push("127.0.0.1:8080".parse().expect("valid address"));
+    d.pid_file = Some(PathBuf::from("httpd.pid"));
+    d
+}
+
+fn load(kind: MpmKind, source: &ConfigSource) -> Result<ServerConfig, ExitCode> {
+    source.load(kind, None).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(1)
+    })
+}
+
+fn test_config(kind: MpmKind, source: &ConfigSource) -> ExitCode {
+    let config = match load(kind, source) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for n in &config.notices {
+        eprintln!("{n}");
+    }
+    for w in &config.warnings {
+        eprintln!("{}", w.startup);
+    }
+    print!("{}", config.summary());
+    eprintln!("Syntax OK");
+    ExitCode::SUCCESS
+}
+
+fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
+    let config = match load(kind, source) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let info = mpm::MpmInfo::new(kind, &config.limits, 0, mpm::core::mpm::MpmState::Starting);
+    println!("Server version: mpm/{} (Unix)", env!("CARGO_PKG_VERSION"));
+    println!("Server built:   {}", option_env!("MPM_BUILD_DATE").unwrap_or("unknown"));
+    println!(
+        "Architecture:   {}-bit",
+        std::mem::size_of::<usize>() * 8
+    );
+    print!("{}", info.version_lines());
+    println!("Server compiled with....");
+    let compiled: Vec<&str> = mpm::compiled_in().iter().map(|k| k.name()).collect();
+    println!(" -D MPM_COMPILED_IN=\"{}\"", compiled.join(","));
+    println!(" -D DEFAULT_MPM=\"{}\"", mpm::default_kind());
+    ExitCode::SUCCESS
+}
+
+fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool) -> ExitCode {
+    let Some(strategy) = mpm::mpm_for(kind) else {
+        eprintln!(
+            "httpd: the {kind} MPM is not compiled into this build (compiled in: {:?}); rebuild with --features {kind}",
+            mpm::compiled_in()
+        );
+        return ExitCode::from(1);
+    };
+    let server = match Server::new(strategy, source) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("httpd: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match server.run(routes::handler(test_routes)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("httpd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

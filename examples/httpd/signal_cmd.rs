@@ -1,0 +1,139 @@
+//! `httpd -k COMMAND`: talk to a running server through its PidFile, with Apache's
+//! messages.
+
+use crate::cli::Cli;
+use mpm::core::pidfile;
+use mpm::core::sys::process;
+use mpm::{Command, ConfigSource, Control, MpmKind};
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run `-k cmd`.
+pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCode {
+    // Apache reads (and checks) the configuration before signalling: a graceful restart
+    // with a broken file is refused here, with the error, and the server keeps running.
+    let config = match crate::load(kind, source) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(pid_path) = config.pid_file.clone() else {
+        eprintln!("httpd: no PidFile configured, cannot find the running server");
+        return ExitCode::from(1);
+    };
+    let running = match pidfile::read(&pid_path) {
+        Ok(Some(pid)) if process::is_alive(pid) => Ok(pid),
+        Ok(Some(pid)) => Err(format!("httpd (pid {pid}?) not running")),
+        Ok(None) => Err("httpd (no pid file) not running".to_string()),
+        Err(e) => {
+            eprintln!("httpd: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let command = match cmd {
+        "start" => {
+            return match running {
+                Ok(pid) => {
+                    println!("httpd (pid {pid}) already running");
+                    ExitCode::SUCCESS
+                }
+                Err(_) => start_detached(&pid_path, cli),
+            }
+        }
+        "stop" => Command::Stop,
+        "restart" => Command::Restart,
+        "graceful" => Command::GracefulRestart,
+        "graceful-stop" => Command::GracefulStop,
+        other => {
+            eprintln!(
+                "httpd: unknown -k command {other:?}: expected start, stop, restart, graceful or graceful-stop"
+            );
+            return ExitCode::from(1);
+        }
+    };
+    match running {
+        Ok(pid) => match Control::for_pid(pid).send(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("httpd: cannot signal pid {pid}: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(status) => match command {
+            Command::Restart | Command::GracefulRestart => {
+                eprintln!("httpd not running, trying to start");
+                start_detached(&pid_path, cli)
+            }
+            _ => {
+                println!("{status}");
+                ExitCode::SUCCESS
+            }
+        },
+    }
+}
+
+/// Start this program again without `-k`, detached in its own session, and wait until its
+/// PidFile names a live process.
+fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("httpd: cannot find my own executable: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut args: Vec<String> = Vec::new();
+    if let Some(f) = &cli.config {
+        args.push("-f".into());
+        args.push(f.display().to_string());
+    }
+    if let Some(m) = &cli.mpm {
+        args.push(format!("--mpm={m}"));
+    }
+    if let Some(l) = &cli.log_level {
+        args.push(format!("--log-level={l}"));
+    }
+    if cli.test_routes {
+        args.push("--test-routes".into());
+    }
+    let log = match &cli.error_log {
+        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(f) => Stdio::from(f),
+            Err(e) => {
+                eprintln!("httpd: -E {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => Stdio::inherit(),
+    };
+    use std::os::unix::process::CommandExt;
+    let mut child = match std::process::Command::new(exe)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("httpd: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            eprintln!("httpd: the server exited during startup ({status})");
+            return ExitCode::from(1);
+        }
+        if let Ok(Some(pid)) = pidfile::read(pid_path) {
+            if pid.as_raw() as u32 == child.id() {
+                return ExitCode::SUCCESS;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("httpd: the server did not write {} within 10 s", pid_path.display());
+    ExitCode::from(1)
+}

@@ -1,0 +1,57 @@
+//! Keeping a worker's scoreboard slot current while it serves connections.
+
+use crate::http::ConnObserver;
+use crate::scoreboard::{Scoreboard, WorkerStatus};
+use std::net::SocketAddr;
+
+/// A [`ConnObserver`] that writes into one worker slot of the scoreboard.
+#[derive(Clone)]
+pub struct SlotObserver {
+    scoreboard: Scoreboard,
+    slot: usize,
+    thread: usize,
+}
+
+impl SlotObserver {
+    /// Observe into worker `thread` of process `slot`.
+    pub fn new(scoreboard: Scoreboard, slot: usize, thread: usize) -> SlotObserver {
+        SlotObserver {
+            scoreboard,
+            slot,
+            thread,
+        }
+    }
+
+    /// A new connection from `peer` starts on this worker.
+    pub fn connection(&self, peer: SocketAddr) {
+        let w = self.scoreboard.worker(self.slot, self.thread);
+        w.new_connection();
+        w.set_client(&peer.ip().to_string());
+        w.set_status(WorkerStatus::BusyRead);
+    }
+
+    /// Set the worker's status directly.
+    pub fn set(&self, status: WorkerStatus) {
+        self.scoreboard
+            .worker(self.slot, self.thread)
+            .set_status(status);
+    }
+}
+
+impl ConnObserver for SlotObserver {
+    fn status(&self, s: WorkerStatus) {
+        self.set(s);
+    }
+
+    fn request_line(&self, line: &str) {
+        let w = self.scoreboard.worker(self.slot, self.thread);
+        w.set_request(line);
+        w.start_request();
+    }
+
+    fn request_done(&self, bytes: u64) {
+        self.scoreboard
+            .worker(self.slot, self.thread)
+            .finish_request(bytes);
+    }
+}

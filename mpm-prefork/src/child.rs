@@ -1,0 +1,106 @@
+//! One prefork child: accept, serve the connection to its end, repeat.
+
+use mpm_core::accept::{Accepted, Acceptor};
+use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::mpm::exit;
+use mpm_core::observe::SlotObserver;
+use mpm_core::scoreboard::WorkerStatus;
+use mpm_core::ChildContext;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
+
+/// How often an idle child looks up from accept to check its master and its slot.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
+            return exit::CHILD_SICK;
+        }
+    };
+    let mut acceptor = match Acceptor::new(ctx.listeners) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("child {}: listeners: {e}", ctx.slot);
+            return exit::CHILD_SICK;
+        }
+    };
+    let observer = SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, 0);
+    let opts = HttpOptions::from_config(ctx.config);
+    let closing = Closing::default();
+    // A graceful stop during a connection makes its next response the last one.
+    watch_graceful(&rt, ctx.signals.fd(), closing.clone());
+    let max_conns = ctx.config.limits.max_connections_per_child;
+    let mut served: u64 = 0;
+    observer.set(WorkerStatus::Ready);
+    loop {
+        if ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing() {
+            break;
+        }
+        if max_conns > 0 && served >= max_conns {
+            break;
+        }
+        match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
+            Accepted::Conn(stream, peer) => {
+                served += 1;
+                serve(&rt, ctx.handler, &opts, &observer, &closing, stream, peer);
+                if ctx.signals.graceful_requested() {
+                    break;
+                }
+                observer.set(WorkerStatus::Ready);
+            }
+            Accepted::Woken | Accepted::Nothing => {}
+            Accepted::Fatal(e) => {
+                tracing::error!("child {}: accept: {e}", ctx.slot);
+                return exit::CHILD_SICK;
+            }
+        }
+    }
+    observer.set(WorkerStatus::Dead);
+    0
+}
+
+fn serve(
+    rt: &tokio::runtime::Runtime,
+    handler: &Handler,
+    opts: &HttpOptions,
+    observer: &SlotObserver,
+    closing: &Closing,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    observer.connection(peer);
+    match handler {
+        Handler::Http(h) => {
+            http::serve_http1_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+        }
+        Handler::Connection(h) => {
+            let _ = stream.set_nonblocking(false);
+            observer.set(WorkerStatus::BusyWrite);
+            h.handle(stream, peer);
+        }
+    }
+    observer.set(WorkerStatus::Closing);
+}
+
+/// Spawn a task (it runs whenever the runtime serves a connection) that flips `closing`
+/// when the graceful-stop descriptor becomes readable.
+fn watch_graceful(rt: &tokio::runtime::Runtime, fd: BorrowedFd<'_>, closing: Closing) {
+    let Ok(owned) = fd.try_clone_to_owned() else {
+        return;
+    };
+    rt.spawn(async move {
+        let Ok(async_fd) = tokio::io::unix::AsyncFd::new(owned) else {
+            return;
+        };
+        if async_fd.readable().await.is_ok() {
+            closing.close();
+        }
+    });
+}

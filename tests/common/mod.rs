@@ -1,0 +1,172 @@
+//! Shared by the integration tests: start the real `httpd` example as its own process on
+//! 127.0.0.1 (port 0, the bound port read from its log), talk to it over real sockets,
+//! and stop every process it started, by pid.
+#![allow(dead_code)]
+
+pub mod client;
+pub mod procs;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Poll `cond` until it holds or `timeout` passes; returns whether it held.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The example binary, built with every strategy (cargo test builds examples; if it is
+/// missing, build it once).
+pub fn httpd_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test exe path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+        let candidate = profile_dir.join("examples").join("httpd");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", "httpd", "--all-features"])
+            .args(if profile_dir.ends_with("release") {
+                vec!["--release"]
+            } else {
+                vec![]
+            })
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the httpd example failed");
+        assert!(candidate.exists(), "{} missing", candidate.display());
+        candidate
+    })
+    .clone()
+}
+
+/// A running `httpd` master and the directory holding its config, PidFile and log.
+pub struct Server {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub mpm: &'static str,
+}
+
+impl Server {
+    /// Start `httpd --mpm <mpm>` with `conf` (directives; `Listen 127.0.0.1:0` and the
+    /// PidFile are added) and wait until it listens and its children are up.
+    pub fn start(mpm: &'static str, conf: &str) -> Server {
+        Self::start_with(mpm, conf, &[])
+    }
+
+    /// As [`Server::start`], with extra command-line arguments.
+    pub fn start_with(mpm: &'static str, conf: &str, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf_path = dir.path().join("httpd.conf");
+        let full = format!(
+            "Listen 127.0.0.1:0\nPidFile {}\n{conf}\n",
+            dir.path().join("httpd.pid").display()
+        );
+        std::fs::write(&conf_path, full).expect("write conf");
+        let log = std::fs::File::create(dir.path().join("error_log")).expect("log file");
+        let child = Command::new(httpd_path())
+            .arg("-f")
+            .arg(&conf_path)
+            .arg(format!("--mpm={mpm}"))
+            .arg("--test-routes")
+            .arg("--log-level=debug")
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn httpd");
+        let mut server = Server {
+            child,
+            dir,
+            addr: "127.0.0.1:1".parse().unwrap(),
+            mpm,
+        };
+        let mut found = None;
+        let up = wait_until(Duration::from_secs(20), || {
+            found = server.log().lines().find_map(|l| {
+                l.split("listening on ")
+                    .nth(1)
+                    .and_then(|a| a.trim().parse::<SocketAddr>().ok())
+            });
+            found.is_some() || matches!(server.child.try_wait(), Ok(Some(_)))
+        });
+        assert!(up, "httpd did not start; log:\n{}", server.log());
+        server.addr = found.unwrap_or_else(|| panic!("httpd exited; log:\n{}", server.log()));
+        server
+    }
+
+    /// The master's pid.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error_log")).unwrap_or_default()
+    }
+
+    /// Path of the PidFile.
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.path().join("httpd.pid")
+    }
+
+    /// Path of the config file.
+    pub fn conf_path(&self) -> PathBuf {
+        self.dir.path().join("httpd.conf")
+    }
+
+    /// Live child pids of the master.
+    pub fn children(&self) -> Vec<i32> {
+        procs::children_of(self.pid())
+    }
+
+    /// Send a signal to the master.
+    pub fn signal(&self, sig: i32) {
+        procs::kill(self.pid(), sig);
+    }
+
+    /// `?auto` as key → value.
+    pub fn status(&self) -> std::collections::HashMap<String, String> {
+        let body = client::get(self.addr, "/server-status?auto")
+            .map(|r| r.body_text())
+            .unwrap_or_default();
+        body.lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Wait for the master to exit; returns whether it did within `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        wait_until(timeout, || matches!(self.child.try_wait(), Ok(Some(_))))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let children = self.children();
+        if matches!(self.child.try_wait(), Ok(None)) {
+            procs::kill(self.pid(), libc::SIGTERM);
+            if !self.wait_exit(Duration::from_secs(12)) {
+                procs::kill(self.pid(), libc::SIGKILL);
+                let _ = self.child.wait();
+            }
+        }
+        for pid in children {
+            procs::kill(pid, libc::SIGKILL);
+        }
+    }
+}
