@@ -1,6 +1,23 @@
 //! # mpm-event
 //!
-//! Apache's event model. (Serving lands with its own issue; until then a child exits at once.)
+//! Apache's event model on tokio: inside each child an asynchronous connection layer
+//! (created after fork) accepts, reads request heads, parks idle keep-alive connections and
+//! finishes writing responses; ThreadsPerChild worker threads run only the blocking handler
+//! calls. A child stops accepting while its open connections exceed ThreadsPerChild + idle
+//! workers × AsyncRequestWorkerFactor, as Apache's does.
+//!
+//! ```no_run
+//! use mpm_core::{http::Handler, ConfigSource, Directives, Server};
+//! let mut d = Directives::default();
+//! d.listen.push("127.0.0.1:8080".parse().unwrap());
+//! let server = Server::new(Box::new(mpm_event::EventMpm), ConfigSource::Directives(d))?;
+//! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
+//! # Ok::<(), mpm_core::Error>(())
+//! ```
+
+mod child;
+mod conn_observer;
+mod pool;
 
 use mpm_core::{ChildContext, Mpm, MpmKind};
 
@@ -14,7 +31,6 @@ impl Mpm for EventMpm {
     }
 
     fn child_main(&self, ctx: ChildContext<'_>) -> i32 {
-        let _ = ctx;
-        mpm_core::mpm::exit::CHILD_FATAL
+        child::run(ctx)
     }
 }

@@ -1,6 +1,21 @@
 //! # mpm-worker
 //!
-//! Apache's worker model. (Serving lands with its own issue; until then a child exits at once.)
+//! Apache's worker model: each child runs a listener thread and ThreadsPerChild worker
+//! threads. The listener accepts only after reserving an idle worker, so a saturated child
+//! leaves new connections in the kernel backlog (for another child) instead of queueing
+//! them behind busy threads. A worker serves one connection at a time, keep-alive waits
+//! included. The master keeps between MinSpareThreads and MaxSpareThreads idle threads.
+//!
+//! ```no_run
+//! use mpm_core::{http::Handler, ConfigSource, Directives, Server};
+//! let mut d = Directives::default();
+//! d.listen.push("127.0.0.1:8080".parse().unwrap());
+//! let server = Server::new(Box::new(mpm_worker::WorkerMpm), ConfigSource::Directives(d))?;
+//! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
+//! # Ok::<(), mpm_core::Error>(())
+//! ```
+
+mod child;
 
 use mpm_core::{ChildContext, Mpm, MpmKind};
 
@@ -14,7 +29,6 @@ impl Mpm for WorkerMpm {
     }
 
     fn child_main(&self, ctx: ChildContext<'_>) -> i32 {
-        let _ = ctx;
-        mpm_core::mpm::exit::CHILD_FATAL
+        child::run(ctx)
     }
 }

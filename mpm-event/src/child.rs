@@ -1,0 +1,221 @@
+//! One event child: a single-threaded tokio connection layer plus the worker pool.
+
+use crate::conn_observer::ConnCounters;
+use crate::pool::{Job, Pool};
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::mpm::exit;
+use mpm_core::observe::SlotObserver;
+use mpm_core::scoreboard::Scoreboard;
+use mpm_core::ChildContext;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::io::unix::AsyncFd;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+
+/// State shared by the tasks of one child (single-threaded: `Rc`/`Cell` suffice).
+struct Shared {
+    scoreboard: Scoreboard,
+    slot: usize,
+    /// Open connections.
+    conns: Cell<usize>,
+    /// Connections in lingering close (they do not count against the accept limit).
+    closing: Cell<usize>,
+    /// Notified when a connection ends.
+    conn_done: Notify,
+}
+
+pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
+            return exit::CHILD_SICK;
+        }
+    };
+    let limits = &ctx.config.limits;
+    let tpc = limits.threads_per_child as usize;
+    match ctx.handler {
+        Handler::Http(h) => {
+            let pool = match Pool::start(tpc, h.clone(), |t| {
+                SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, t)
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!("child {}: cannot create worker threads: {e}", ctx.slot);
+                    return exit::CHILD_SICK;
+                }
+            };
+            let local = tokio::task::LocalSet::new();
+            let code = local.block_on(&rt, serve(&ctx, &pool));
+            pool.shutdown();
+            code
+        }
+        Handler::Connection(_) => {
+            // Raw connection handlers are blocking by contract: the worker strategy's
+            // thread-per-connection model is the right one for them.
+            tracing::error!(
+                "the event MPM serves HTTP handlers; use the worker MPM for a ConnectionHandler"
+            );
+            exit::CHILD_FATAL
+        }
+    }
+}
+
+async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
+    let limits = &ctx.config.limits;
+    let tpc = limits.threads_per_child as usize;
+    // Apache floors the factor (integer arithmetic on factor×16 / 16); we keep the
+    // fraction, as documented for the directive.
+    let factor = limits.async_request_worker_factor;
+    let opts = HttpOptions::from_config(ctx.config);
+    let closing = Closing::default();
+    let shared = Rc::new(Shared {
+        scoreboard: ctx.scoreboard.clone(),
+        slot: ctx.slot,
+        conns: Cell::new(0),
+        closing: Cell::new(0),
+        conn_done: Notify::new(),
+    });
+    let Some(jobs) = pool.submitter() else {
+        return exit::CHILD_SICK;
+    };
+    let mut listeners = Vec::new();
+    for l in ctx.listeners {
+        let std_listener = match l.socket.try_clone() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("child {}: listener: {e}", ctx.slot);
+                return exit::CHILD_SICK;
+            }
+        };
+        let _ = std_listener.set_nonblocking(true);
+        match TcpListener::from_std(std_listener) {
+            Ok(t) => listeners.push(t),
+            Err(e) => {
+                tracing::error!("child {}: listener: {e}", ctx.slot);
+                return exit::CHILD_SICK;
+            }
+        }
+    }
+    let graceful = match ctx.signals.fd().try_clone_to_owned().map(AsyncFd::new) {
+        Ok(Ok(fd)) => fd,
+        _ => {
+            tracing::error!("child {}: cannot watch for graceful stop", ctx.slot);
+            return exit::CHILD_SICK;
+        }
+    };
+    let max_conns = limits.max_connections_per_child;
+    let mut accepted: u64 = 0;
+    let proc_slot = ctx.scoreboard.process(ctx.slot);
+    let stop_requested =
+        || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
+
+    'accept: loop {
+        if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
+            break;
+        }
+        // Apache's accept limit: pause while open connections (less those closing)
+        // reach ThreadsPerChild + idle workers × AsyncRequestWorkerFactor.
+        let limit = tpc + (pool.idle() as f64 * factor) as usize;
+        if shared.conns.get().saturating_sub(shared.closing.get()) >= limit {
+            proc_slot.set_not_accepting(true);
+            tokio::select! {
+                _ = shared.conn_done.notified() => {}
+                _ = pool.freed.notified() => {}
+                _ = graceful.readable() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
+        }
+        proc_slot.set_not_accepting(false);
+        let accept = accept_any(&listeners);
+        let (stream, peer) = tokio::select! {
+            r = accept => match r {
+                Ok(c) => c,
+                Err(e) => match mpm_core::accept::classify(&e) {
+                    mpm_core::accept::AcceptError::Retry => continue,
+                    mpm_core::accept::AcceptError::Shortage => {
+                        tracing::error!("accept: {e}; backing off");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                    mpm_core::accept::AcceptError::Fatal => {
+                        tracing::error!("child {}: accept: {e}", ctx.slot);
+                        break 'accept;
+                    }
+                },
+            },
+            _ = graceful.readable() => break 'accept,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+        };
+        accepted += 1;
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let opts = opts.clone();
+        let closing = closing.clone();
+        let jobs = jobs.clone();
+        shared.conns.set(shared.conns.get() + 1);
+        tokio::task::spawn_local(async move {
+            let counters = ConnCounters::open(shared.scoreboard.clone(), shared.slot);
+            let call = |req| {
+                let jobs = jobs.clone();
+                async move {
+                    let (tx, rx) = oneshot::channel();
+                    if jobs.send(Job { request: req, reply: tx }).is_err() {
+                        return unavailable();
+                    }
+                    rx.await.unwrap_or_else(|_| unavailable())
+                }
+            };
+            http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
+            drop(counters);
+            shared.conns.set(shared.conns.get() - 1);
+            shared.conn_done.notify_waiters();
+        });
+    }
+
+    // Graceful child stop: stop accepting (our copies of the listeners close here), let
+    // every connection end at a safe point, then let the workers drain.
+    proc_slot.set_quiescing(true);
+    proc_slot.set_not_accepting(true);
+    drop(listeners);
+    closing.close();
+    while shared.conns.get() > 0 {
+        tokio::select! {
+            _ = shared.conn_done.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+    0
+}
+
+/// Accept from whichever listener is ready first.
+async fn accept_any(
+    listeners: &[TcpListener],
+) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    if listeners.len() == 1 {
+        return listeners[0].accept().await;
+    }
+    std::future::poll_fn(|cx| {
+        for l in listeners {
+            if let std::task::Poll::Ready(r) = l.poll_accept(cx) {
+                return std::task::Poll::Ready(r);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+fn unavailable() -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from_static(b"Service Unavailable\n"));
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
+}
