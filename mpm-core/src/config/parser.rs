@@ -128,16 +128,27 @@ impl Parser {
                         format!("</{name}> directive missing closing '>'"),
                     ));
                 }
-                match stack.pop() {
+                match stack.last() {
                     None => self.errors.push(at(
                         &format!("</{name}>"),
                         format!("</{name}> without matching <{name}> section"),
                     )),
-                    Some(open) if !open.name.eq_ignore_ascii_case(name) => self.errors.push(at(
-                        &format!("</{name}>"),
-                        format!("Expected </{}> but saw </{name}>", open.name),
-                    )),
-                    Some(_) => {}
+                    Some(open) if !open.name.eq_ignore_ascii_case(name) => {
+                        self.errors.push(at(
+                            &format!("</{name}>"),
+                            format!("Expected </{}> but saw </{name}>", open.name),
+                        ));
+                        // Recover: close up to a matching open section if there is one,
+                        // else just the innermost one.
+                        let depth = stack
+                            .iter()
+                            .rposition(|o| o.name.eq_ignore_ascii_case(name))
+                            .unwrap_or(stack.len() - 1);
+                        stack.truncate(depth);
+                    }
+                    Some(_) => {
+                        stack.pop();
+                    }
                 }
                 continue;
             }
