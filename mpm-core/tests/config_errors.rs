@@ -70,13 +70,20 @@ fn value_errors() {
     ];
     for (kind, text, directive, message) in table {
         let got = one(*kind, text);
-        assert_eq!(got, (1, directive.to_string(), message.to_string()), "{text}");
+        assert_eq!(
+            got,
+            (1, directive.to_string(), message.to_string()),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn zero_is_legal_and_clamped_with_a_warning() {
-    let c = ok(MpmKind::Worker, "StartServers 0\nMaxConnectionsPerChild 0\nTimeout 0");
+    let c = ok(
+        MpmKind::Worker,
+        "StartServers 0\nMaxConnectionsPerChild 0\nTimeout 0",
+    );
     assert_eq!(c.limits.start_servers, 1);
     assert_eq!(c.warnings.len(), 1);
     assert_eq!(c.timeout.as_secs(), 0);
@@ -114,17 +121,56 @@ KeepAlive sometimes
 fn section_errors() {
     use MpmKind::Event;
     let cases: &[(&str, usize, &str, &str)] = &[
-        ("</IfModule>", 1, "</IfModule>", "</IfModule> without matching <IfModule> section"),
-        ("<IfModule mpm_event_module>\nStartServers 2", 1, "<IfModule>", "<IfModule> was not closed"),
-        ("<IfModule x>\n</IfDefine>", 2, "</IfDefine>", "Expected </IfModule> but saw </IfDefine>"),
-        ("<VirtualHost *:80>\n</VirtualHost>", 1, "<VirtualHost>", "unknown section <VirtualHost>: only <IfModule> and <IfDefine> are supported"),
-        ("<IfModule a b>\n</IfModule>", 1, "<IfModule>", "<IfModule> takes one argument"),
-        ("<IfModule>\n</IfModule>", 1, "<IfModule>", "<IfModule> takes one argument"),
-        ("<IfModule mpm_event_module\n</IfModule>", 1, "<IfModule>", "<IfModule> directive missing closing '>'"),
+        (
+            "</IfModule>",
+            1,
+            "</IfModule>",
+            "</IfModule> without matching <IfModule> section",
+        ),
+        (
+            "<IfModule mpm_event_module>\nStartServers 2",
+            1,
+            "<IfModule>",
+            "<IfModule> was not closed",
+        ),
+        (
+            "<IfModule x>\n</IfDefine>",
+            2,
+            "</IfDefine>",
+            "Expected </IfModule> but saw </IfDefine>",
+        ),
+        (
+            "<VirtualHost *:80>\n</VirtualHost>",
+            1,
+            "<VirtualHost>",
+            "unknown section <VirtualHost>: only <IfModule> and <IfDefine> are supported",
+        ),
+        (
+            "<IfModule a b>\n</IfModule>",
+            1,
+            "<IfModule>",
+            "<IfModule> takes one argument",
+        ),
+        (
+            "<IfModule>\n</IfModule>",
+            1,
+            "<IfModule>",
+            "<IfModule> takes one argument",
+        ),
+        (
+            "<IfModule mpm_event_module\n</IfModule>",
+            1,
+            "<IfModule>",
+            "<IfModule> directive missing closing '>'",
+        ),
     ];
     for (text, line, directive, message) in cases {
         let got = one(Event, text);
-        assert_eq!(got, (*line, directive.to_string(), message.to_string()), "{text}");
+        assert_eq!(
+            got,
+            (*line, directive.to_string(), message.to_string()),
+            "{text}"
+        );
     }
 }
 
@@ -135,7 +181,10 @@ fn inactive_sections_are_not_validated_but_must_balance() {
         "<IfModule mpm_winnt_module>\n  ThreadsPerChild x y z\n  <Directory />\n  Nonsense\n  </Directory>\n</IfModule>\n<IfDefine FOO>\nMaxThreads 5\n</IfDefine>",
     );
     assert!(c.warnings.is_empty());
-    let got = one(MpmKind::Event, "<IfModule mpm_winnt_module>\n<Directory />\n</IfModule>\n");
+    let got = one(
+        MpmKind::Event,
+        "<IfModule mpm_winnt_module>\n<Directory />\n</IfModule>\n",
+    );
     assert_eq!(got.2, "Expected </Directory> but saw </IfModule>");
 }
 
@@ -189,7 +238,10 @@ LoadModule mpm_event_module modules/mod_mpm_event.so
 
 #[test]
 fn last_occurrence_wins() {
-    let c = ok(MpmKind::Event, "StartServers 2\nStartServers 4\nKeepAlive Off\nKeepAlive ON");
+    let c = ok(
+        MpmKind::Event,
+        "StartServers 2\nStartServers 4\nKeepAlive Off\nKeepAlive ON",
+    );
     assert_eq!(c.limits.start_servers, 4);
     assert!(c.keep_alive);
 }

@@ -55,7 +55,10 @@ fn seed_under_worker_caps_start_servers_without_warnings() {
     let c = load(&shared("seed-httpd-mpm.conf"), MpmKind::Worker);
     // StartServers 100 is capped at MaxRequestWorkers / ThreadsPerChild = 50; MaxSpareThreads
     // 3000 already exceeds MinSpareThreads + ThreadsPerChild + 1 = 1101.
-    check(&c, (MpmKind::Worker, 50, 200, 100, 100, 5000, 50, 1000, 3000));
+    check(
+        &c,
+        (MpmKind::Worker, 50, 200, 100, 100, 5000, 50, 1000, 3000),
+    );
     assert_eq!(c.limits.max_connections_per_child, 0);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert!(c.notices.is_empty(), "{:?}", c.notices);
@@ -72,9 +75,13 @@ fn seed_under_event_has_only_a_worker_block_so_defaults_apply() {
 fn seed_block_moved_to_event_gives_the_worker_numbers() {
     let text = std::fs::read_to_string(shared("seed-httpd-mpm.conf")).unwrap();
     let text = text.replace("mpm_worker_module", "mpm_event_module");
-    let c = ServerConfig::from_config_str(&text, Path::new("seed-event.conf"), MpmKind::Event, None)
-        .unwrap();
-    check(&c, (MpmKind::Event, 50, 200, 100, 100, 5000, 50, 1000, 3000));
+    let c =
+        ServerConfig::from_config_str(&text, Path::new("seed-event.conf"), MpmKind::Event, None)
+            .unwrap();
+    check(
+        &c,
+        (MpmKind::Event, 50, 200, 100, 100, 5000, 50, 1000, 3000),
+    );
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
@@ -120,10 +127,13 @@ fn stock_httpd_mpm_conf_loads_under_each_kind_with_notices() {
     }
 }
 
+/// (line, directive as spelled, message)
+type Expected = (usize, &'static str, &'static str);
+
 #[test]
 fn bad_examples_report_file_line_and_directive() {
     let path = fixture_shared_bad();
-    let cases: [(MpmKind, &[(usize, &str, &str)]); 3] = [
+    let cases: [(MpmKind, &[Expected]); 3] = [
         (
             MpmKind::Worker,
             &[(4, "ThreadsPerChild", "argument 'abc' is not a whole number")],
@@ -206,7 +216,13 @@ fn missing_include_is_an_error_at_the_include_line() {
     let lines: Vec<_> = errs
         .0
         .iter()
-        .map(|e| (e.file.clone().unwrap(), e.line.unwrap(), e.directive.clone()))
+        .map(|e| {
+            (
+                e.file.clone().unwrap(),
+                e.line.unwrap(),
+                e.directive.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         lines,
@@ -215,8 +231,14 @@ fn missing_include_is_an_error_at_the_include_line() {
             (path.clone(), 3, "Include".to_string()),
         ]
     );
-    assert!(errs.0[0].message.contains("No such file or directory"), "{errs}");
-    assert!(errs.0[1].message.starts_with("No matches for the wildcard"), "{errs}");
+    assert!(
+        errs.0[0].message.contains("No such file or directory"),
+        "{errs}"
+    );
+    assert!(
+        errs.0[1].message.starts_with("No matches for the wildcard"),
+        "{errs}"
+    );
 }
 
 #[test]
@@ -235,7 +257,9 @@ fn missing_top_file_is_an_error_naming_it() {
     let path = fixture("does-not-exist.conf");
     let errs = load_err(&path, MpmKind::Event);
     assert_eq!(errs.0[0].file.as_deref(), Some(path.as_path()));
-    assert!(errs.0[0].message.starts_with("could not open configuration file"));
+    assert!(errs.0[0]
+        .message
+        .starts_with("could not open configuration file"));
 }
 
 #[test]

@@ -24,7 +24,12 @@ fn d() -> Directives {
 fn defaults_per_kind() {
     let p = run(Prefork, &d()).limits;
     assert_eq!(
-        (p.start_servers, p.server_limit, p.thread_limit, p.threads_per_child),
+        (
+            p.start_servers,
+            p.server_limit,
+            p.thread_limit,
+            p.threads_per_child
+        ),
         (5, 256, 1, 1)
     );
     assert_eq!((p.max_request_workers, p.max_daemons), (256, 256));
@@ -33,7 +38,12 @@ fn defaults_per_kind() {
     for kind in [Worker, Event] {
         let l: Limits = run(kind, &d()).limits;
         assert_eq!(
-            (l.start_servers, l.server_limit, l.thread_limit, l.threads_per_child),
+            (
+                l.start_servers,
+                l.server_limit,
+                l.thread_limit,
+                l.threads_per_child
+            ),
             (3, 16, 64, 25)
         );
         assert_eq!((l.max_request_workers, l.max_daemons), (400, 16));
@@ -60,7 +70,10 @@ fn max_request_workers_default_comes_from_the_default_server_limit() {
             ..d()
         },
     );
-    assert_eq!((v.limits.max_request_workers, v.limits.max_daemons), (400, 8));
+    assert_eq!(
+        (v.limits.max_request_workers, v.limits.max_daemons),
+        (400, 8)
+    );
     assert!(v.warnings.is_empty());
 
     let v = run(
@@ -75,7 +88,13 @@ fn max_request_workers_default_comes_from_the_default_server_limit() {
 }
 
 /// (case, kind, directives, expected warnings (startup, restart), check of the limits)
-type Case = (&'static str, MpmKind, Directives, Vec<(&'static str, &'static str)>, fn(&Limits));
+type Case = (
+    &'static str,
+    MpmKind,
+    Directives,
+    Vec<(&'static str, &'static str)>,
+    fn(&Limits),
+);
 
 fn cases() -> Vec<Case> {
     vec![

@@ -274,11 +274,13 @@ pub fn lookup(name: &str) -> Option<&'static Spec> {
 /// The known name closest to `name`, if close enough to be a likely typo.
 pub fn suggest(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
+    let close_in_length = |n: &&str| n.len().abs_diff(name.len()) <= 2.max(n.len() / 4);
     let names = SPECS
         .iter()
         .map(|s| s.name)
         .chain(["Include", "IncludeOptional"]);
     names
+        .filter(close_in_length)
         .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), n))
         .filter(|(dist, n)| *dist <= 2.max(n.len() / 4))
         .min_by_key(|(dist, _)| *dist)
