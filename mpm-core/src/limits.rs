@@ -20,6 +20,16 @@
 //!   error, as Apache's "Invalid command" is when the module is not loaded;
 //! * `ListenBacklog` must be > 0 and `AsyncRequestWorkerFactor` a positive finite number,
 //!   as in Apache, but they are checked here too for directives that came from serde/code.
+//!
+//! Notes on values Apache keeps in another form:
+//!
+//! * `AsyncRequestWorkerFactor` below 1 becomes 1, as in Apache; a fraction is kept as
+//!   given (Apache stores it ×16 and its event MPM later floors `factor` before use, see
+//!   the reference notes — that quirk belongs to the event strategy, not to validation).
+//!   For prefork and worker the field holds the default, 2.
+//! * `max_request_workers` is the value Apache keeps: rounded down to a multiple of
+//!   ThreadsPerChild, but *not* lowered when it needs more than ServerLimit processes (only
+//!   `max_daemons` is), exactly as worker/event do.
 
 use crate::config::Directives;
 use crate::error::ConfigErrors;
@@ -55,7 +65,7 @@ pub struct Limits {
     pub max_spare_threads: u32,
     /// MaxConnectionsPerChild; 0 = unlimited.
     pub max_connections_per_child: u64,
-    /// AsyncRequestWorkerFactor (event).
+    /// AsyncRequestWorkerFactor (event; at least 1; the default 2 for prefork/worker).
     pub async_request_worker_factor: f64,
     /// GracefulShutdownTimeout; zero = wait forever.
     pub graceful_shutdown_timeout: Duration,

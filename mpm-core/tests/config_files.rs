@@ -198,15 +198,18 @@ fn includes_relative_wildcard_and_optional() {
 }
 
 #[test]
-fn include_of_a_directory_reads_its_files_in_order() {
+fn include_of_a_directory_reads_its_files_recursively_in_order() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("d")).unwrap();
     std::fs::write(dir.path().join("d/a"), "StartServers 1\n").unwrap();
     std::fs::write(dir.path().join("d/b"), "StartServers 2\n").unwrap();
+    std::fs::create_dir(dir.path().join("d/c")).unwrap();
+    std::fs::write(dir.path().join("d/c/x"), "ThreadsPerChild 5\n").unwrap();
     let main = dir.path().join("main.conf");
     std::fs::write(&main, "Include d\n").unwrap();
     let c = load(&main, MpmKind::Worker);
     assert_eq!(c.limits.start_servers, 2);
+    assert_eq!(c.limits.threads_per_child, 5);
 }
 
 #[test]
@@ -319,4 +322,31 @@ fn restart_with_a_different_server_limit_keeps_the_retained_one() {
     );
     assert_eq!(c.limits.max_daemons, 16);
     assert_eq!(c.limits.start_servers, 16);
+}
+
+#[test]
+fn errors_across_includes_come_in_reading_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.conf");
+    let inc = dir.path().join("inc.conf");
+    std::fs::write(
+        &main,
+        "# m\nStartServers x\nInclude inc.conf\nThreadsPerChild y\n",
+    )
+    .unwrap();
+    std::fs::write(&inc, "ServerLimit z\n").unwrap();
+    let errs = load_err(&main, MpmKind::Worker);
+    let got: Vec<(PathBuf, usize, String)> = errs
+        .0
+        .into_iter()
+        .map(|e| (e.file.unwrap(), e.line.unwrap(), e.directive))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (main.clone(), 2, "StartServers".to_string()),
+            (inc, 1, "ServerLimit".to_string()),
+            (main, 4, "ThreadsPerChild".to_string()),
+        ]
+    );
 }

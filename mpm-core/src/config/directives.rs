@@ -1,7 +1,7 @@
 //! The directives mpm knows: their names, argument counts, the MPMs they belong to, and how
 //! a located directive list becomes [`Directives`].
 
-use super::parser::Located;
+use super::parser::{Item, Located};
 use super::Directives;
 use crate::error::ConfigError;
 use crate::kind::MpmKind;
@@ -372,7 +372,7 @@ pub struct Applied {
     pub directives: Directives,
     /// Notices (deprecated aliases, ignored directives), each prefixed `file:line: `.
     pub notices: Vec<String>,
-    /// Every error.
+    /// Every error, in reading order.
     pub errors: Vec<ConfigError>,
 }
 
@@ -383,12 +383,18 @@ fn location(d: &Located) -> String {
     }
 }
 
-/// Turn a located list into [`Directives`] for `kind`.
-pub fn apply(kind: MpmKind, list: &[Located]) -> Applied {
+/// Turn what the parser read into [`Directives`] for `kind`; the parser's errors and the
+/// directives' errors come out together, in reading order.
+pub fn apply(kind: MpmKind, items: &[Item]) -> Applied {
     let mut out = Applied::default();
-    for d in list {
-        if let Err(message) = apply_one(kind, d, &mut out) {
-            out.errors.push(d.error(message));
+    for item in items {
+        match item {
+            Item::Directive(d) => {
+                if let Err(message) = apply_one(kind, d, &mut out) {
+                    out.errors.push(d.error(message));
+                }
+            }
+            Item::Error(e) => out.errors.push(e.clone()),
         }
     }
     out

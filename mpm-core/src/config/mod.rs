@@ -128,12 +128,9 @@ pub fn load_str(text: &str, origin: &Path, kind: MpmKind) -> Result<Loaded, Conf
 }
 
 fn finish(kind: MpmKind, p: parser::Parser) -> Result<Loaded, ConfigErrors> {
-    let applied = directives::apply(kind, &p.directives);
-    let mut errors = p.errors;
-    errors.extend(applied.errors);
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        return Err(ConfigErrors(errors));
+    let applied = directives::apply(kind, &p.items);
+    if !applied.errors.is_empty() {
+        return Err(ConfigErrors(applied.errors));
     }
     Ok(Loaded {
         directives: applied.directives,

@@ -1,5 +1,28 @@
 //! Apache's file structure: `<IfModule>` / `<IfDefine>` sections and `Include`, turning
 //! files into the flat list of directives that apply to one MPM.
+//!
+//! As Apache: sections nest; an inactive section is skipped without looking at its
+//! directives (Apache's stock `extra/httpd-mpm.conf` has NetWare, OS/2 and Windows blocks
+//! full of directives that exist nowhere else), but its nested sections must still
+//! balance. `<IfDefine>` is true for no name (no `-D` defines are set). `Include` and
+//! `IncludeOptional` take one path; `*` and `?` wildcards are allowed in any component and
+//! match in alphabetical order; a directory includes every file under it, recursively, in
+//! alphabetical order. `Include` of something missing (or a wildcard matching nothing) is an
+//! error, `IncludeOptional` of it is not.
+//!
+//! Deliberate differences from Apache:
+//!
+//! * a relative include path is resolved from the directory of the including file (Apache
+//!   resolves it from `ServerRoot`): configurations here are loaded from anywhere, and a
+//!   file's includes then travel with it;
+//! * an include cycle is reported as such (Apache only stops at its nesting limit), and the
+//!   nesting limit is [`MAX_INCLUDE_DEPTH`];
+//! * only `<IfModule>` and `<IfDefine>` sections exist; any other section in an active
+//!   context (`<VirtualHost>`, `<Directory>`…) is an error, since nothing here could honour
+//!   it;
+//! * an unterminated quote is an error (Apache takes the rest of the line);
+//! * besides the selected MPM, `core` and `unixd` (which provides `User`/`Group`) count as
+//!   loaded for `<IfModule>`; every other module counts as not loaded.
 
 use super::lexer::{logical_lines, split_words, LogicalLine};
 use crate::error::ConfigError;
@@ -49,6 +72,15 @@ pub fn module_loaded(kind: MpmKind, name: &str) -> bool {
         )
 }
 
+/// One result of reading, in reading order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A directive of an active context.
+    Directive(Located),
+    /// A syntax, section or include error.
+    Error(ConfigError),
+}
+
 /// Section names this parser understands.
 const SECTIONS: [&str; 2] = ["IfModule", "IfDefine"];
 
@@ -61,10 +93,8 @@ struct Open {
 /// Reads files and text for one MPM, collecting every error.
 pub struct Parser {
     kind: MpmKind,
-    /// Directives of active contexts, in order.
-    pub directives: Vec<Located>,
-    /// Every error found.
-    pub errors: Vec<ConfigError>,
+    /// Directives of active contexts and the errors found, in reading order.
+    pub items: Vec<Item>,
     /// Canonical paths of the files being read (include chain).
     chain: Vec<PathBuf>,
 }
@@ -74,10 +104,29 @@ impl Parser {
     pub fn new(kind: MpmKind) -> Self {
         Parser {
             kind,
-            directives: Vec::new(),
-            errors: Vec::new(),
+            items: Vec::new(),
             chain: Vec::new(),
         }
+    }
+
+    /// The directives read so far.
+    pub fn directives(&self) -> impl Iterator<Item = &Located> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Directive(d) => Some(d),
+            Item::Error(_) => None,
+        })
+    }
+
+    /// The errors found so far.
+    pub fn errors(&self) -> impl Iterator<Item = &ConfigError> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Error(e) => Some(e),
+            Item::Directive(_) => None,
+        })
+    }
+
+    fn push_error(&mut self, e: ConfigError) {
+        self.items.push(Item::Error(e));
     }
 
     /// Read the file at `path` (an I/O error is reported against `path`).
@@ -89,7 +138,7 @@ impl Parser {
                 self.read_text(&String::from_utf8_lossy(&bytes), Some(path));
                 self.chain.pop();
             }
-            Err(e) => self.errors.push(ConfigError {
+            Err(e) => self.push_error(ConfigError {
                 file: Some(path.to_path_buf()),
                 line: None,
                 directive: String::new(),
@@ -123,18 +172,18 @@ impl Parser {
             if let Some(rest) = text.strip_prefix("</") {
                 let name = rest.trim_end_matches('>').trim();
                 if !rest.ends_with('>') {
-                    self.errors.push(at(
+                    self.push_error(at(
                         &text,
                         format!("</{name}> directive missing closing '>'"),
                     ));
                 }
                 match stack.last() {
-                    None => self.errors.push(at(
+                    None => self.push_error(at(
                         &format!("</{name}>"),
                         format!("</{name}> without matching <{name}> section"),
                     )),
                     Some(open) if !open.name.eq_ignore_ascii_case(name) => {
-                        self.errors.push(at(
+                        self.push_error(at(
                             &format!("</{name}>"),
                             format!("Expected </{}> but saw </{name}>", open.name),
                         ));
@@ -159,7 +208,7 @@ impl Parser {
                     .collect();
                 let section = format!("<{head}>");
                 let Some(inner) = rest.strip_suffix('>') else {
-                    self.errors.push(at(
+                    self.push_error(at(
                         &section,
                         format!("{section} directive missing closing '>'"),
                     ));
@@ -176,7 +225,7 @@ impl Parser {
                     match self.section_active(&head, &inner[head.len()..]) {
                         Ok(active) => active,
                         Err(message) => {
-                            self.errors.push(at(&section, message));
+                            self.push_error(at(&section, message));
                             false
                         }
                     }
@@ -195,7 +244,7 @@ impl Parser {
                 Ok(words) => words,
                 Err(message) => {
                     let name = text.split_whitespace().next().unwrap_or_default();
-                    self.errors.push(at(name, message));
+                    self.push_error(at(name, message));
                     continue;
                 }
             };
@@ -212,11 +261,11 @@ impl Parser {
             {
                 self.include(&located, origin);
             } else {
-                self.directives.push(located);
+                self.items.push(Item::Directive(located));
             }
         }
         for open in stack {
-            self.errors.push(ConfigError {
+            self.push_error(ConfigError {
                 file: origin.map(Path::to_path_buf),
                 line: Some(open.line),
                 directive: format!("<{}>", open.name),
@@ -258,13 +307,13 @@ impl Parser {
             "Include"
         };
         if d.args.len() != 1 {
-            self.errors.push(d.error(format!(
+            self.push_error(d.error(format!(
                 "{canonical} takes one argument, Name(s) of the config file(s) to be included"
             )));
             return;
         }
         if self.chain.len() >= MAX_INCLUDE_DEPTH {
-            self.errors.push(d.error(format!(
+            self.push_error(d.error(format!(
                 "Exceeded the maximum include nesting level of {MAX_INCLUDE_DEPTH}"
             )));
             return;
@@ -277,7 +326,7 @@ impl Parser {
             Ok(files) => files,
             Err(message) => {
                 if !optional {
-                    self.errors.push(d.error(message));
+                    self.push_error(d.error(message));
                 }
                 return;
             }
@@ -285,7 +334,7 @@ impl Parser {
         for file in files {
             let canonical_file = file.canonicalize().unwrap_or_else(|_| file.clone());
             if self.chain.contains(&canonical_file) {
-                self.errors.push(d.error(format!(
+                self.push_error(d.error(format!(
                     "Include cycle: {} is already being read",
                     file.display()
                 )));
@@ -300,8 +349,9 @@ fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
 }
 
-/// The files an include pattern names: a file, every file of a directory (sorted), or
-/// the sorted matches of `*`/`?` wildcards (which do not match a leading `.`).
+/// The files an include pattern names: a file, every file under a directory (sorted,
+/// recursively), or the sorted matches of `*`/`?` wildcards (which, as Apache's, do not
+/// match a leading `.`).
 pub fn resolve(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let path = base.join(pattern);
     if !has_wildcard(pattern) {
@@ -353,17 +403,27 @@ pub fn resolve(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
+/// Every file under `dir`, recursively, each directory's entries in alphabetical order.
 fn dir_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        if depth > MAX_INCLUDE_DEPTH {
+            return;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, depth + 1, out);
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, 0, &mut out);
+    out
 }
 
 /// `*` (any run) and `?` (one character) matching.
@@ -412,8 +472,8 @@ mod tests {
              <IfDefine !X>\nD\n</IfDefine>\n<ifmodule worker.c>\nE\n</IFMODULE>",
             None,
         );
-        assert!(p.errors.is_empty(), "{:?}", p.errors);
-        let names: Vec<_> = p.directives.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(p.errors().count(), 0, "{:?}", p.items);
+        let names: Vec<_> = p.directives().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["A", "B", "D", "E"]);
     }
 
@@ -424,6 +484,6 @@ mod tests {
             "</IfModule>\n<IfModule x>\n<IfDefine y>\n</IfModule>\n<Foo>\n",
             None,
         );
-        assert_eq!(p.errors.len(), 4, "{:?}", p.errors);
+        assert_eq!(p.errors().count(), 4, "{:?}", p.items);
     }
 }
