@@ -1,10 +1,28 @@
 //! Configuration: Apache's httpd syntax, serde, and a builder.
 //!
-//! STUB: the config helper owns this directory. The types below are the agreed contract.
+//! Three ways in, one validation ([`crate::limits::validate`]):
+//!
+//! * [`ServerConfig::from_file`] / [`ServerConfig::from_config_str`]: Apache's syntax, with
+//!   `<IfModule>` / `<IfDefine>` sections, `Include` / `IncludeOptional`, quotes, `\`
+//!   continuations and case-insensitive directive names (see [`parser`] and [`directives`]);
+//! * [`ServerConfig::from_directives`]: a [`Directives`] value from serde or code;
+//! * [`ServerConfig::builder`]: a typed builder.
+//!
+//! Every error of a file is reported at once ([`ConfigErrors`]), each naming the file, the
+//! line and the directive as spelled.
+
+mod builder;
+pub mod directives;
+mod lexer;
+pub mod parser;
+mod summary;
+
+pub use builder::ConfigBuilder;
+pub use directives::check_directives;
 
 use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
-use crate::limits::{Limits, Retained, Warning};
+use crate::limits::{validate, Limits, Retained, Warning};
 use crate::listen::ListenSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -85,25 +103,109 @@ pub struct ServerConfig {
     pub notices: Vec<String>,
 }
 
+/// The result of reading configuration text, before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    /// The values of the directives that apply to the MPM.
+    pub directives: Directives,
+    /// Notices: deprecated aliases and directives accepted without effect.
+    pub notices: Vec<String>,
+}
+
+/// Read the httpd-syntax file at `path` for `kind`, without validating the limits.
+pub fn load_file(path: &Path, kind: MpmKind) -> Result<Loaded, ConfigErrors> {
+    let mut p = parser::Parser::new(kind);
+    p.read_file(path);
+    finish(kind, p)
+}
+
+/// Read httpd-syntax `text` for `kind`; `origin` names it in errors and is where relative
+/// `Include`s are resolved from (its directory), as if the text were that file.
+pub fn load_str(text: &str, origin: &Path, kind: MpmKind) -> Result<Loaded, ConfigErrors> {
+    let mut p = parser::Parser::new(kind);
+    p.read_text_as(text, origin);
+    finish(kind, p)
+}
+
+fn finish(kind: MpmKind, p: parser::Parser) -> Result<Loaded, ConfigErrors> {
+    let applied = directives::apply(kind, &p.items);
+    if !applied.errors.is_empty() {
+        return Err(ConfigErrors(applied.errors));
+    }
+    Ok(Loaded {
+        directives: applied.directives,
+        notices: applied.notices,
+    })
+}
+
 impl ServerConfig {
     /// Load and validate an httpd-syntax file for `kind`.
+    ///
+    /// `retained` is `Some` on a restart: ServerLimit and ThreadLimit then keep their
+    /// retained values (with Apache's warning).
     pub fn from_file(
         path: &Path,
         kind: MpmKind,
         retained: Option<Retained>,
     ) -> Result<ServerConfig, ConfigErrors> {
-        let _ = (path, kind, retained);
-        unimplemented!("config helper")
+        let loaded = load_file(path, kind)?;
+        Self::from_loaded(loaded, kind, retained)
     }
 
-    /// Validate directives that came from code or serde.
+    /// Load and validate httpd-syntax `text` as if it were the file `origin`.
+    pub fn from_config_str(
+        text: &str,
+        origin: &Path,
+        kind: MpmKind,
+        retained: Option<Retained>,
+    ) -> Result<ServerConfig, ConfigErrors> {
+        let loaded = load_str(text, origin, kind)?;
+        Self::from_loaded(loaded, kind, retained)
+    }
+
+    /// Validate what [`load_file`] or [`load_str`] read.
+    pub fn from_loaded(
+        loaded: Loaded,
+        kind: MpmKind,
+        retained: Option<Retained>,
+    ) -> Result<ServerConfig, ConfigErrors> {
+        let mut config = Self::from_directives(&loaded.directives, kind, retained)?;
+        config.notices = loaded.notices;
+        Ok(config)
+    }
+
+    /// Validate directives that came from code or serde (errors carry no file).
     pub fn from_directives(
         d: &Directives,
         kind: MpmKind,
         retained: Option<Retained>,
     ) -> Result<ServerConfig, ConfigErrors> {
-        let _ = (d, kind, retained);
-        unimplemented!("config helper")
+        let validated = validate(kind, d, retained)?;
+        let secs = |v: Option<i64>, default: u64| {
+            Duration::from_secs(v.map_or(default, |v| u64::try_from(v).unwrap_or(0)))
+        };
+        Ok(ServerConfig {
+            limits: validated.limits,
+            listen: d.listen.clone(),
+            keep_alive: d.keep_alive.unwrap_or(true),
+            keep_alive_timeout: secs(d.keep_alive_timeout, DEFAULT_KEEP_ALIVE_TIMEOUT),
+            max_keep_alive_requests: d
+                .max_keep_alive_requests
+                .map_or(DEFAULT_MAX_KEEP_ALIVE_REQUESTS, |v| {
+                    u32::try_from(v).unwrap_or(u32::MAX)
+                }),
+            timeout: secs(d.timeout, DEFAULT_TIMEOUT),
+            user: d.user.clone(),
+            group: d.group.clone(),
+            pid_file: d.pid_file.clone(),
+            warnings: validated.warnings,
+            notices: Vec::new(),
+        })
+    }
+
+    /// A typed builder for configuration written in code.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
     }
 
     /// The values that must survive restarts.
@@ -114,3 +216,10 @@ impl ServerConfig {
         }
     }
 }
+
+/// DEFAULT_TIMEOUT, seconds.
+pub const DEFAULT_TIMEOUT: u64 = 60;
+/// DEFAULT_KEEPALIVE_TIMEOUT, seconds.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: u64 = 5;
+/// DEFAULT_KEEPALIVE (MaxKeepAliveRequests).
+pub const DEFAULT_MAX_KEEP_ALIVE_REQUESTS: u32 = 100;

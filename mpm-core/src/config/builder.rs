@@ -1,0 +1,174 @@
+//! A typed builder for configuration written in code.
+
+use super::{Directives, ServerConfig};
+use crate::error::{ConfigError, ConfigErrors};
+use crate::kind::MpmKind;
+use crate::limits::Retained;
+use crate::listen::ListenSpec;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Builds a [`ServerConfig`] from typed values; [`ConfigBuilder::build`] validates them
+/// exactly as a file would be (defaults, clamping, warnings).
+///
+/// ```no_run
+/// # use mpm_core::{config::ServerConfig, MpmKind};
+/// let config = ServerConfig::builder()
+///     .start_servers(2)
+///     .threads_per_child(10)
+///     .listen("127.0.0.1:0")
+///     .build(MpmKind::Event)?;
+/// # Ok::<(), mpm_core::ConfigErrors>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ConfigBuilder {
+    directives: Directives,
+    retained: Option<Retained>,
+    errors: Vec<ConfigError>,
+}
+
+macro_rules! count_setter {
+    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
+        #[$doc]
+        pub fn $name(mut self, value: u32) -> Self {
+            self.directives.$name = Some(i64::from(value));
+            self
+        }
+    )*};
+}
+
+impl ConfigBuilder {
+    count_setter! {
+        /// StartServers.
+        start_servers,
+        /// ServerLimit.
+        server_limit,
+        /// MinSpareServers (prefork).
+        min_spare_servers,
+        /// MaxSpareServers (prefork).
+        max_spare_servers,
+        /// MinSpareThreads (worker, event).
+        min_spare_threads,
+        /// MaxSpareThreads (worker, event).
+        max_spare_threads,
+        /// ThreadsPerChild (worker, event).
+        threads_per_child,
+        /// ThreadLimit (worker, event).
+        thread_limit,
+        /// MaxRequestWorkers.
+        max_request_workers,
+        /// MaxConnectionsPerChild; 0 = unlimited.
+        max_connections_per_child,
+        /// MaxKeepAliveRequests; 0 = unlimited.
+        max_keep_alive_requests,
+        /// ListenBacklog (must be > 0).
+        listen_backlog,
+    }
+
+    /// AsyncRequestWorkerFactor (event; a positive number).
+    pub fn async_request_worker_factor(mut self, value: f64) -> Self {
+        self.directives.async_request_worker_factor = Some(value);
+        self
+    }
+
+    /// KeepAlive.
+    pub fn keep_alive(mut self, on: bool) -> Self {
+        self.directives.keep_alive = Some(on);
+        self
+    }
+
+    /// KeepAliveTimeout (whole seconds; a fraction is an error).
+    pub fn keep_alive_timeout(mut self, value: Duration) -> Self {
+        self.directives.keep_alive_timeout = self.seconds("KeepAliveTimeout", value);
+        self
+    }
+
+    /// Timeout (whole seconds; a fraction is an error).
+    pub fn timeout(mut self, value: Duration) -> Self {
+        self.directives.timeout = self.seconds("Timeout", value);
+        self
+    }
+
+    /// GracefulShutdownTimeout (whole seconds; zero waits forever).
+    pub fn graceful_shutdown_timeout(mut self, value: Duration) -> Self {
+        self.directives.graceful_shutdown_timeout = self.seconds("GracefulShutdownTimeout", value);
+        self
+    }
+
+    /// Add a `Listen` address (`8080`, `127.0.0.1:8080`, `[::1]:8080`); a bad one is
+    /// reported by [`ConfigBuilder::build`].
+    pub fn listen(mut self, spec: &str) -> Self {
+        match spec.parse::<ListenSpec>() {
+            Ok(spec) => self.directives.listen.push(spec),
+            Err(message) => self.error("Listen", message),
+        }
+        self
+    }
+
+    /// Add an already parsed `Listen` address.
+    pub fn listen_spec(mut self, spec: ListenSpec) -> Self {
+        self.directives.listen.push(spec);
+        self
+    }
+
+    /// User.
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.directives.user = Some(user.into());
+        self
+    }
+
+    /// Group.
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.directives.group = Some(group.into());
+        self
+    }
+
+    /// PidFile.
+    pub fn pid_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.directives.pid_file = Some(path.into());
+        self
+    }
+
+    /// Validate as a restart of a server whose scoreboard was sized by `retained`.
+    pub fn retained(mut self, retained: Retained) -> Self {
+        self.retained = Some(retained);
+        self
+    }
+
+    /// The directives set so far.
+    pub fn directives(&self) -> &Directives {
+        &self.directives
+    }
+
+    /// Validate for `kind`.
+    pub fn build(self, kind: MpmKind) -> Result<ServerConfig, ConfigErrors> {
+        let mut errors = self.errors;
+        match ServerConfig::from_directives(&self.directives, kind, self.retained) {
+            Ok(config) if errors.is_empty() => Ok(config),
+            Ok(_) => Err(ConfigErrors(errors)),
+            Err(more) => {
+                errors.extend(more.0);
+                Err(ConfigErrors(errors))
+            }
+        }
+    }
+
+    fn seconds(&mut self, directive: &str, value: Duration) -> Option<i64> {
+        if value.subsec_nanos() != 0 {
+            self.error(
+                directive,
+                format!("{value:?} is not a whole number of seconds"),
+            );
+        }
+        Some(i64::try_from(value.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    fn error(&mut self, directive: &str, message: String) {
+        self.errors.push(ConfigError {
+            file: None,
+            line: None,
+            directive: directive.to_string(),
+            message,
+        });
+    }
+}

@@ -1,0 +1,527 @@
+//! The directives mpm knows: their names, argument counts, the MPMs they belong to, and how
+//! a located directive list becomes [`Directives`].
+
+use super::parser::{Item, Located};
+use super::Directives;
+use crate::error::ConfigError;
+use crate::kind::MpmKind;
+use crate::listen::ListenSpec;
+
+/// Which MPMs accept a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every MPM (core, mpm_common, unixd directives).
+    All,
+    /// prefork only.
+    Prefork,
+    /// worker and event.
+    Threaded,
+    /// event only.
+    Event,
+}
+
+impl Scope {
+    /// Whether `kind` accepts directives of this scope.
+    pub fn accepts(self, kind: MpmKind) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Prefork => kind == MpmKind::Prefork,
+            Scope::Threaded => kind.is_threaded(),
+            Scope::Event => kind == MpmKind::Event,
+        }
+    }
+}
+
+/// An integer field of [`Directives`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntField {
+    /// StartServers
+    StartServers,
+    /// ServerLimit
+    ServerLimit,
+    /// MinSpareServers
+    MinSpareServers,
+    /// MaxSpareServers
+    MaxSpareServers,
+    /// MinSpareThreads
+    MinSpareThreads,
+    /// MaxSpareThreads
+    MaxSpareThreads,
+    /// ThreadsPerChild
+    ThreadsPerChild,
+    /// ThreadLimit
+    ThreadLimit,
+    /// MaxRequestWorkers
+    MaxRequestWorkers,
+    /// MaxConnectionsPerChild
+    MaxConnectionsPerChild,
+    /// GracefulShutdownTimeout
+    GracefulShutdownTimeout,
+    /// ListenBacklog
+    ListenBacklog,
+    /// KeepAliveTimeout
+    KeepAliveTimeout,
+    /// MaxKeepAliveRequests
+    MaxKeepAliveRequests,
+    /// Timeout
+    Timeout,
+}
+
+impl IntField {
+    /// Every integer field.
+    pub const ALL: [IntField; 15] = [
+        IntField::StartServers,
+        IntField::ServerLimit,
+        IntField::MinSpareServers,
+        IntField::MaxSpareServers,
+        IntField::MinSpareThreads,
+        IntField::MaxSpareThreads,
+        IntField::ThreadsPerChild,
+        IntField::ThreadLimit,
+        IntField::MaxRequestWorkers,
+        IntField::MaxConnectionsPerChild,
+        IntField::GracefulShutdownTimeout,
+        IntField::ListenBacklog,
+        IntField::KeepAliveTimeout,
+        IntField::MaxKeepAliveRequests,
+        IntField::Timeout,
+    ];
+
+    /// The field in `d`.
+    pub fn slot(self, d: &mut Directives) -> &mut Option<i64> {
+        match self {
+            IntField::StartServers => &mut d.start_servers,
+            IntField::ServerLimit => &mut d.server_limit,
+            IntField::MinSpareServers => &mut d.min_spare_servers,
+            IntField::MaxSpareServers => &mut d.max_spare_servers,
+            IntField::MinSpareThreads => &mut d.min_spare_threads,
+            IntField::MaxSpareThreads => &mut d.max_spare_threads,
+            IntField::ThreadsPerChild => &mut d.threads_per_child,
+            IntField::ThreadLimit => &mut d.thread_limit,
+            IntField::MaxRequestWorkers => &mut d.max_request_workers,
+            IntField::MaxConnectionsPerChild => &mut d.max_connections_per_child,
+            IntField::GracefulShutdownTimeout => &mut d.graceful_shutdown_timeout,
+            IntField::ListenBacklog => &mut d.listen_backlog,
+            IntField::KeepAliveTimeout => &mut d.keep_alive_timeout,
+            IntField::MaxKeepAliveRequests => &mut d.max_keep_alive_requests,
+            IntField::Timeout => &mut d.timeout,
+        }
+    }
+
+    /// The value in `d`.
+    pub fn get(self, d: &Directives) -> Option<i64> {
+        match self {
+            IntField::StartServers => d.start_servers,
+            IntField::ServerLimit => d.server_limit,
+            IntField::MinSpareServers => d.min_spare_servers,
+            IntField::MaxSpareServers => d.max_spare_servers,
+            IntField::MinSpareThreads => d.min_spare_threads,
+            IntField::MaxSpareThreads => d.max_spare_threads,
+            IntField::ThreadsPerChild => d.threads_per_child,
+            IntField::ThreadLimit => d.thread_limit,
+            IntField::MaxRequestWorkers => d.max_request_workers,
+            IntField::MaxConnectionsPerChild => d.max_connections_per_child,
+            IntField::GracefulShutdownTimeout => d.graceful_shutdown_timeout,
+            IntField::ListenBacklog => d.listen_backlog,
+            IntField::KeepAliveTimeout => d.keep_alive_timeout,
+            IntField::MaxKeepAliveRequests => d.max_keep_alive_requests,
+            IntField::Timeout => d.timeout,
+        }
+    }
+}
+
+/// What a directive does with its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A whole number, stored in a field.
+    Int(IntField),
+    /// AsyncRequestWorkerFactor: a positive number.
+    Factor,
+    /// KeepAlive On|Off.
+    KeepAlive,
+    /// User.
+    User,
+    /// Group.
+    Group,
+    /// PidFile.
+    PidFile,
+    /// Listen (accumulates).
+    Listen,
+    /// Accepted with a notice because it means nothing here; the text says why.
+    Ignored(&'static str),
+}
+
+/// One known directive.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The canonical spelling.
+    pub name: &'static str,
+    /// Fewest arguments.
+    pub min_args: usize,
+    /// Most arguments.
+    pub max_args: usize,
+    /// The MPMs that accept it.
+    pub scope: Scope,
+    /// What it does.
+    pub action: Action,
+    /// Apache's one-line description (used in argument-count errors).
+    pub about: &'static str,
+    /// For an old alias: the current name (a deprecation notice is recorded).
+    pub alias_of: Option<&'static str>,
+}
+
+const fn int(name: &'static str, scope: Scope, field: IntField, about: &'static str) -> Spec {
+    Spec {
+        name,
+        min_args: 1,
+        max_args: 1,
+        scope,
+        action: Action::Int(field),
+        about,
+        alias_of: None,
+    }
+}
+
+const fn ignored(name: &'static str, min: usize, max: usize, why: &'static str) -> Spec {
+    Spec {
+        name,
+        min_args: min,
+        max_args: max,
+        scope: Scope::All,
+        action: Action::Ignored(why),
+        about: why,
+        alias_of: None,
+    }
+}
+
+const fn other(
+    name: &'static str,
+    min: usize,
+    max: usize,
+    action: Action,
+    about: &'static str,
+) -> Spec {
+    Spec {
+        name,
+        min_args: min,
+        max_args: max,
+        scope: Scope::All,
+        action,
+        about,
+        alias_of: None,
+    }
+}
+
+/// Every directive mpm accepts (besides `Include`, `IncludeOptional` and the sections).
+///
+/// The accepted-but-ignored ones (a notice is recorded, arguments are counted but not
+/// otherwise checked): MaxMemFree, ThreadStackSize, ScoreBoardFile, Mutex, AcceptFilter,
+/// ListenCoresBucketsRatio, SendBufferSize, ReceiveBufferSize, CoreDumpDirectory,
+/// EnableExceptionHook, ServerName, ServerRoot, LoadModule.
+pub const SPECS: &[Spec] = &[
+    int("StartServers", Scope::All, IntField::StartServers, "Number of child processes launched at server startup"),
+    int("ServerLimit", Scope::All, IntField::ServerLimit, "Maximum value of MaxRequestWorkers for this run of Apache"),
+    int("MinSpareServers", Scope::Prefork, IntField::MinSpareServers, "Minimum number of idle children, to handle request spikes"),
+    int("MaxSpareServers", Scope::Prefork, IntField::MaxSpareServers, "Maximum number of idle children"),
+    int("MinSpareThreads", Scope::Threaded, IntField::MinSpareThreads, "Minimum number of idle threads, to handle request spikes"),
+    int("MaxSpareThreads", Scope::Threaded, IntField::MaxSpareThreads, "Maximum number of idle threads"),
+    int("ThreadsPerChild", Scope::Threaded, IntField::ThreadsPerChild, "Number of threads each child creates"),
+    int("ThreadLimit", Scope::Threaded, IntField::ThreadLimit, "Maximum number of worker threads per child process for this run of Apache - Upper limit for ThreadsPerChild"),
+    int("MaxRequestWorkers", Scope::All, IntField::MaxRequestWorkers, "Maximum number of threads alive at the same time"),
+    Spec {
+        alias_of: Some("MaxRequestWorkers"),
+        ..int("MaxClients", Scope::All, IntField::MaxRequestWorkers, "Deprecated name of MaxRequestWorkers")
+    },
+    int("MaxConnectionsPerChild", Scope::All, IntField::MaxConnectionsPerChild, "Maximum number of connections a particular child serves before dying."),
+    Spec {
+        alias_of: Some("MaxConnectionsPerChild"),
+        ..int("MaxRequestsPerChild", Scope::All, IntField::MaxConnectionsPerChild, "Deprecated name of MaxConnectionsPerChild")
+    },
+    Spec {
+        scope: Scope::Event,
+        ..other("AsyncRequestWorkerFactor", 1, 1, Action::Factor, "How many additional connects will be accepted per idle worker thread")
+    },
+    int("GracefulShutdownTimeout", Scope::All, IntField::GracefulShutdownTimeout, "Maximum time in seconds to wait for child processes to complete transactions during shutdown"),
+    int("ListenBacklog", Scope::All, IntField::ListenBacklog, "Maximum length of the queue of pending connections, as used by listen(2)"),
+    int("KeepAliveTimeout", Scope::All, IntField::KeepAliveTimeout, "Keep-Alive timeout duration (sec)"),
+    int("MaxKeepAliveRequests", Scope::All, IntField::MaxKeepAliveRequests, "Maximum number of Keep-Alive requests per connection, or 0 for infinite"),
+    int("Timeout", Scope::All, IntField::Timeout, "Timeout duration (sec)"),
+    other("KeepAlive", 1, 1, Action::KeepAlive, "Whether persistent connections should be On or Off"),
+    other("User", 1, 1, Action::User, "Effective user id for this server"),
+    other("Group", 1, 1, Action::Group, "Effective group id for this server"),
+    other("PidFile", 1, 1, Action::PidFile, "A file for logging the server process ID"),
+    other("Listen", 1, 2, Action::Listen, "A port number or a numeric IP address and a port number, and an optional protocol"),
+    ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
+    ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
+    ignored("ScoreBoardFile", 1, 1, "the scoreboard is always anonymous shared memory"),
+    ignored("Mutex", 1, usize::MAX, "accept serialization is built into each strategy"),
+    ignored("AcceptFilter", 2, 2, "no kernel accept filters are installed"),
+    ignored("ListenCoresBucketsRatio", 1, 1, "a single listener bucket is used"),
+    ignored("SendBufferSize", 1, 1, "sockets keep the operating system's buffer sizes"),
+    ignored("ReceiveBufferSize", 1, 1, "sockets keep the operating system's buffer sizes"),
+    ignored("CoreDumpDirectory", 1, 1, "core dumps are left to the operating system's settings"),
+    ignored("EnableExceptionHook", 1, 1, "there is no exception hook"),
+    ignored("ServerName", 1, 1, "there are no virtual hosts"),
+    ignored("ServerRoot", 1, 1, "relative paths are resolved from the including file's directory"),
+    ignored("LoadModule", 2, 2, "modules are not loaded at run time; the MPM is chosen by cargo feature or `Mpm`"),
+];
+
+/// The spec of `name` (case-insensitive).
+pub fn lookup(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// The known name closest to `name`, if close enough to be a likely typo.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let close_in_length = |n: &&str| n.len().abs_diff(name.len()) <= 2.max(n.len() / 4);
+    let names = SPECS
+        .iter()
+        .map(|s| s.name)
+        .chain(["Include", "IncludeOptional"]);
+    names
+        .filter(close_in_length)
+        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), n))
+        .filter(|(dist, n)| *dist <= 2.max(n.len() / 4))
+        .min_by_key(|(dist, _)| *dist)
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Range checks shared by the file and serde paths; `Err` is the message.
+///
+/// Negative numbers are rejected (Apache's `atoi` would take them; see the module docs of
+/// [`crate::limits`]), as are values over `i32::MAX` (Apache's `int`s). `ListenBacklog`
+/// must be > 0, as in Apache.
+pub fn check_int(field: IntField, v: i64) -> Result<(), String> {
+    if field == IntField::ListenBacklog && v <= 0 {
+        return Err("ListenBacklog must be > 0".to_string());
+    }
+    if v < 0 {
+        return Err(format!(
+            "negative value {v} is not allowed; use 0 or a positive whole number"
+        ));
+    }
+    if v > i64::from(i32::MAX) {
+        return Err(format!("value {v} is too large (at most {})", i32::MAX));
+    }
+    Ok(())
+}
+
+/// AsyncRequestWorkerFactor's check, with Apache's messages.
+pub fn check_factor(v: f64) -> Result<(), String> {
+    if !v.is_finite() {
+        return Err("error parsing value".to_string());
+    }
+    if v <= 0.0 {
+        return Err("AsyncRequestWorkerFactor argument must be a positive number".to_string());
+    }
+    Ok(())
+}
+
+fn parse_int(field: IntField, s: &str) -> Result<i64, String> {
+    let v = match s.parse::<i64>() {
+        Ok(v) => v,
+        Err(_) => {
+            let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("value {s} is too large (at most {})", i32::MAX));
+            }
+            return Err(format!("argument '{s}' is not a whole number"));
+        }
+    };
+    check_int(field, v)?;
+    Ok(v)
+}
+
+/// The name of a field's directive.
+pub fn field_name(field: IntField) -> &'static str {
+    SPECS
+        .iter()
+        .find(|s| s.action == Action::Int(field) && s.alias_of.is_none())
+        .map_or("", |s| s.name)
+}
+
+fn arity_message(spec: &Spec) -> String {
+    let takes = match (spec.min_args, spec.max_args) {
+        (1, 1) => "takes one argument",
+        (2, 2) => "takes two arguments",
+        (1, 2) => "takes one or two arguments",
+        _ => "requires at least one argument",
+    };
+    format!("{} {takes}, {}", spec.name, spec.about)
+}
+
+/// Directives built from a located list, with notices and errors.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The values (last occurrence wins; `Listen` accumulates).
+    pub directives: Directives,
+    /// Notices (deprecated aliases, ignored directives), each prefixed `file:line: `.
+    pub notices: Vec<String>,
+    /// Every error, in reading order.
+    pub errors: Vec<ConfigError>,
+}
+
+fn location(d: &Located) -> String {
+    match &d.file {
+        Some(f) => format!("{}:{}: ", f.display(), d.line),
+        None => format!("line {}: ", d.line),
+    }
+}
+
+/// Turn what the parser read into [`Directives`] for `kind`; the parser's errors and the
+/// directives' errors come out together, in reading order.
+pub fn apply(kind: MpmKind, items: &[Item]) -> Applied {
+    let mut out = Applied::default();
+    for item in items {
+        match item {
+            Item::Directive(d) => {
+                if let Err(message) = apply_one(kind, d, &mut out) {
+                    out.errors.push(d.error(message));
+                }
+            }
+            Item::Error(e) => out.errors.push(e.clone()),
+        }
+    }
+    out
+}
+
+fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String> {
+    let Some(spec) = lookup(&d.name) else {
+        let mut message = format!(
+            "Invalid command '{}', perhaps misspelled or defined by a module not included \
+             in the server configuration",
+            d.name
+        );
+        if let Some(s) = suggest(&d.name) {
+            message.push_str(&format!("; did you mean {s}?"));
+        }
+        return Err(message);
+    };
+    if !spec.scope.accepts(kind) {
+        return Err(format!(
+            "{} is not valid for the {} MPM",
+            spec.name,
+            kind.name()
+        ));
+    }
+    if d.args.len() < spec.min_args || d.args.len() > spec.max_args {
+        return Err(arity_message(spec));
+    }
+    let arg = d.args.first().map(String::as_str).unwrap_or_default();
+    match spec.action {
+        Action::Int(field) => {
+            let v = parse_int(field, arg)?;
+            *field.slot(&mut out.directives) = Some(v);
+        }
+        Action::Factor => {
+            let v: f64 = arg.parse().map_err(|_| "error parsing value".to_string())?;
+            check_factor(v)?;
+            out.directives.async_request_worker_factor = Some(v);
+        }
+        Action::KeepAlive => {
+            let on = if arg.eq_ignore_ascii_case("on") {
+                true
+            } else if arg.eq_ignore_ascii_case("off") {
+                false
+            } else {
+                return Err(format!("KeepAlive must be On or Off, not '{arg}'"));
+            };
+            out.directives.keep_alive = Some(on);
+        }
+        Action::User => out.directives.user = Some(arg.to_string()),
+        Action::Group => out.directives.group = Some(arg.to_string()),
+        Action::PidFile => out.directives.pid_file = Some(arg.into()),
+        Action::Listen => {
+            let spec: ListenSpec = d.args.join(" ").parse()?;
+            out.directives.listen.push(spec);
+        }
+        Action::Ignored(why) => {
+            out.notices.push(format!(
+                "{}{} is accepted and ignored: {why}",
+                location(d),
+                spec.name
+            ));
+        }
+    }
+    if let Some(new) = spec.alias_of {
+        out.notices.push(format!(
+            "{}{} is deprecated, use {new} instead.",
+            location(d),
+            spec.name
+        ));
+    }
+    Ok(())
+}
+
+/// The checks of the file path, for directives that came from serde or code: fields of
+/// another MPM, negative or too large numbers, ListenBacklog, AsyncRequestWorkerFactor.
+pub fn check_directives(kind: MpmKind, d: &Directives) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut err = |directive: &str, message: String| {
+        errors.push(ConfigError {
+            file: None,
+            line: None,
+            directive: directive.to_string(),
+            message,
+        })
+    };
+    for field in IntField::ALL {
+        let Some(v) = field.get(d) else { continue };
+        let name = field_name(field);
+        let scope = lookup(name).map_or(Scope::All, |s| s.scope);
+        if !scope.accepts(kind) {
+            err(
+                name,
+                format!("{name} is not valid for the {} MPM", kind.name()),
+            );
+        } else if let Err(message) = check_int(field, v) {
+            err(name, message);
+        }
+    }
+    if let Some(v) = d.async_request_worker_factor {
+        let name = "AsyncRequestWorkerFactor";
+        if kind != MpmKind::Event {
+            err(
+                name,
+                format!("{name} is not valid for the {} MPM", kind.name()),
+            );
+        } else if let Err(message) = check_factor(v) {
+            err(name, message);
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("StartServer"), Some("StartServers"));
+        assert_eq!(suggest("maxrequestworker"), Some("MaxRequestWorkers"));
+        assert_eq!(suggest("Frobnicate"), None);
+    }
+
+    #[test]
+    fn every_int_field_has_a_name() {
+        for f in IntField::ALL {
+            assert!(!field_name(f).is_empty(), "{f:?}");
+        }
+    }
+}
