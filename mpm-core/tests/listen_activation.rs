@@ -22,7 +22,10 @@ fn main() {
         _ => {
             run("absent or foreign LISTEN_PID is ignored", ignored_cases);
             run("inherited listener is adopted", adopted_listener_serves);
-            run("a non-listening descriptor is refused", non_listener_refused);
+            run(
+                "a non-listening descriptor is refused",
+                non_listener_refused,
+            );
             println!("listen_activation: all passed");
         }
     }

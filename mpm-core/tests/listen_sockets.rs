@@ -25,9 +25,7 @@ fn parse_accepts_apache_forms() {
         ("65535", "0.0.0.0:65535"),
     ];
     for (input, want) in table {
-        let spec: ListenSpec = input
-            .parse()
-            .unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let spec: ListenSpec = input.parse().unwrap_or_else(|e| panic!("{input:?}: {e}"));
         assert_eq!(spec.addr, sa(want), "{input:?}");
         // Display round-trips through the parser.
         assert_eq!(spec.to_string().parse::<ListenSpec>().unwrap(), spec);
@@ -107,8 +105,7 @@ fn bind_error_names_the_address() {
 fn listeners_are_cloexec_and_blocking() {
     let ls = bind_all(&[ListenSpec::new(sa("127.0.0.1:0"))], opts()).unwrap();
     assert!(is_cloexec(&ls[0]));
-    let flags =
-        nix::fcntl::fcntl(ls[0].socket.as_fd(), nix::fcntl::FcntlArg::F_GETFD).unwrap();
+    let flags = nix::fcntl::fcntl(ls[0].socket.as_fd(), nix::fcntl::FcntlArg::F_GETFD).unwrap();
     assert_ne!(flags & libc::FD_CLOEXEC, 0);
     let fl = nix::fcntl::fcntl(ls[0].socket.as_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap();
     assert_eq!(fl & libc::O_NONBLOCK, 0, "listeners are returned blocking");
@@ -135,7 +132,10 @@ fn duplicates_are_bound_once_and_v6_is_v6only() {
         let p = v6[0].local_addr.port();
         let only = socket2::SockRef::from(&v6[0].socket).only_v6().unwrap();
         assert!(only);
-        let v4 = bind_all(&[ListenSpec::new(SocketAddr::from(([0, 0, 0, 0], p)))], opts());
+        let v4 = bind_all(
+            &[ListenSpec::new(SocketAddr::from(([0, 0, 0, 0], p)))],
+            opts(),
+        );
         assert!(v4.is_ok(), "{v4:?}");
     }
 }
