@@ -65,6 +65,7 @@ fn app(req: Request<Bytes>) -> Response<Bytes> {
     match req.uri().path() {
         "/panic" => panic!("handler exploded on purpose"),
         "/echo" => Response::new(req.into_body()),
+        "/big" => Response::new(Bytes::from(vec![b'z'; 64 << 20])),
         p => Response::new(Bytes::from(format!("hello {p}"))),
     }
 }
@@ -474,4 +475,46 @@ fn reads_never_hang_on_a_reset() {
     let mut b = [0u8; 8];
     let e = c.s.read(&mut b).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn partial_head_is_dropped_after_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /slow HTTP/1.1\r\nHost:");
+    let t = Instant::now();
+    let mut b = [0u8; 64];
+    // Dropped: EOF (or a reset); never an answer, never a hang.
+    match c.s.read(&mut b) {
+        Ok(0) => {}
+        Ok(n) => panic!("unexpected answer {:?}", String::from_utf8_lossy(&b[..n])),
+        Err(e) => assert_ne!(e.kind(), ErrorKind::WouldBlock, "server never closed"),
+    }
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn stalled_write_is_dropped_after_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let c = Client::connect(srv.addr);
+    socket2::SockRef::from(&c.s)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    let mut s = &c.s;
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // We never read: the server's write stalls and the connection ends on its own.
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Status('C')));
+    assert!(ev.contains(&Ev::Status('W')));
+    drop(c);
 }

@@ -396,23 +396,21 @@ where
         .header_read_timeout(None)
         .serve_connection(hyper_util::rt::TokioIo::new(io), service)
         .await;
-    let clean = match result {
+    // Linger only where the client may still be sending and should see our last response
+    // (a normal end, a malformed request answered by hyper); after an I/O error (reset,
+    // broken pipe, timeout) the connection is simply dropped.
+    let linger = match result {
         Ok(()) => true,
         Err(e) => {
-            let reset = std::error::Error::source(&e)
+            let io_error = std::error::Error::source(&e)
                 .and_then(|s| s.downcast_ref::<io::Error>())
-                .is_some_and(|io| {
-                    matches!(
-                        io.kind(),
-                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-                    )
-                });
+                .is_some();
             tracing::debug!(%peer, error = %e, "connection ended with an error");
-            !reset
+            !io_error
         }
     };
     observer.status(WorkerStatus::Closing);
-    if clean {
+    if linger {
         lingering_close(&stream).await;
     }
     ConnSummary {
