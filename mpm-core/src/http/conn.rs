@@ -176,6 +176,9 @@ impl AsyncRead for ObservedIo<'_> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
             match this.stream.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => {}
