@@ -518,3 +518,21 @@ fn stalled_write_is_dropped_after_timeout() {
     assert!(ev.contains(&Ev::Status('W')));
     drop(c);
 }
+
+#[test]
+fn closing_cuts_the_first_request_wait_to_the_keep_alive_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        keep_alive_timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    // Connections are accepted in order: once a later one is served, `c` has been accepted.
+    let mut other = Client::connect(srv.addr);
+    assert_eq!(other.get("/x").status, 200);
+    srv.closing.close();
+    let t = Instant::now();
+    c.expect_eof();
+    let waited = t.elapsed();
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}

@@ -4,7 +4,8 @@
 //!
 //! * The socket is wrapped in [`ObservedIo`], which sees every read and write. It reports
 //!   `R` on the first byte of a request head and enforces the timeouts:
-//!   - waiting for the first request of a connection: `Timeout` (as Apache's core does);
+//!   - waiting for the first request of a connection: `Timeout` (as Apache's core does),
+//!     cut to `KeepAliveTimeout` from the moment [`Closing`] fires;
 //!   - waiting for a later request on a kept-alive connection: `KeepAliveTimeout`;
 //!
 //!   either wait ends the connection cleanly: the read reports end-of-file to hyper, which
@@ -138,8 +139,11 @@ struct ObservedIo<'a> {
     shared: &'a Shared,
     observer: &'a dyn ConnObserver,
     opts: &'a HttpOptions,
-    /// The pending read's deadline, and the phase it was set for.
-    read_timer: Option<(Phase, Pin<Box<Sleep>>)>,
+    closing: &'a Closing,
+    /// Wakes a connection waiting for its first request when [`Closing`] fires.
+    closed_wait: Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>>,
+    /// The pending read's deadline, and the wait it was set for.
+    read_timer: Option<(Wait, Pin<Box<Sleep>>)>,
     write_timer: Option<Pin<Box<Sleep>>>,
 }
 
@@ -155,14 +159,47 @@ impl ObservedIo<'_> {
         }
     }
 
-    fn read_limit(&self, phase: Phase) -> Option<Duration> {
+    /// What the connection is waiting for, and for how long it may wait.
+    fn read_wait(&mut self, cx: &mut Context<'_>) -> (Wait, Option<Duration>) {
+        let phase = self.shared.phase();
+        let o = self.opts;
         match phase {
-            Phase::Idle if self.shared.requests.load(Relaxed) == 0 => Some(self.opts.timeout),
-            Phase::Idle => Some(self.opts.keep_alive_timeout),
-            Phase::Head | Phase::Body => Some(self.opts.timeout),
-            Phase::Handling => None,
+            Phase::Idle if self.shared.requests.load(Relaxed) == 0 => {
+                if !self.closing.is_closed() {
+                    let closing = self.closing;
+                    let wait = self
+                        .closed_wait
+                        .get_or_insert_with(|| Box::pin(closing.closed()));
+                    if wait.as_mut().poll(cx).is_pending() {
+                        return (Wait::First, Some(o.timeout));
+                    }
+                }
+                // A graceful restart began before this connection sent anything: give it
+                // the keep-alive timeout from now rather than the whole `Timeout`.
+                self.closed_wait = None;
+                let limit = o.timeout.min(o.keep_alive_timeout);
+                (Wait::FirstClosing, Some(limit))
+            }
+            Phase::Idle => (Wait::Next, Some(o.keep_alive_timeout)),
+            Phase::Head | Phase::Body => (Wait::InRequest, Some(o.timeout)),
+            Phase::Handling => (Wait::Handler, None),
         }
     }
+}
+
+/// What a pending read waits for (a timer is re-armed when this changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// The first request of the connection.
+    First,
+    /// The first request, after [`Closing`] fired.
+    FirstClosing,
+    /// The next request on a kept-alive connection.
+    Next,
+    /// More of a started request (head or body).
+    InRequest,
+    /// Nothing: the handler runs.
+    Handler,
 }
 
 fn timer(limit: Duration) -> Pin<Box<Sleep>> {
@@ -188,6 +225,7 @@ impl AsyncRead for ObservedIo<'_> {
             match this.stream.try_read_buf(buf) {
                 Ok(n) => {
                     this.read_timer = None;
+                    this.closed_wait = None;
                     if n > 0 && this.shared.phase() == Phase::Idle {
                         this.shared.set_phase(Phase::Head);
                         this.observer.status(WorkerStatus::BusyRead);
@@ -199,18 +237,18 @@ impl AsyncRead for ObservedIo<'_> {
             }
         }
         // Nothing to read yet: how long may we wait?
-        let phase = this.shared.phase();
-        let Some(limit) = this.read_limit(phase) else {
+        let (wait, limit) = this.read_wait(cx);
+        let Some(limit) = limit else {
             this.read_timer = None;
             return Poll::Pending;
         };
-        if this.read_timer.as_ref().map(|(p, _)| *p) != Some(phase) {
-            this.read_timer = Some((phase, timer(limit)));
+        if this.read_timer.as_ref().map(|(w, _)| *w) != Some(wait) {
+            this.read_timer = Some((wait, timer(limit)));
         }
         if let Some((_, t)) = this.read_timer.as_mut() {
             if t.as_mut().poll(cx).is_ready() {
                 this.read_timer = None;
-                if phase == Phase::Idle {
+                if wait != Wait::InRequest {
                     // No request started: end the connection as if the client had closed.
                     tracing::debug!(?limit, "idle connection timed out; closing");
                     return Poll::Ready(Ok(()));
@@ -378,6 +416,8 @@ where
         shared: &shared,
         observer,
         opts,
+        closing,
+        closed_wait: None,
         read_timer: None,
         write_timer: None,
     };

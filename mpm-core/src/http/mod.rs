@@ -228,7 +228,9 @@ struct ClosingInner {
 /// connection ends after writing it. A request in flight completes normally. An idle
 /// kept-alive connection is *not* cut (a request may already be on the wire, and cutting it
 /// would make the client see an error): it ends at its keep-alive timeout, or answers its
-/// next request with `Connection: close`, whichever comes first.
+/// next request with `Connection: close`, whichever comes first. A connection that has not
+/// sent its first request yet waits at most `KeepAliveTimeout` from the moment of closing
+/// (instead of the whole `Timeout`).
 #[derive(Clone, Default)]
 pub struct Closing {
     inner: Arc<ClosingInner>,
