@@ -10,7 +10,9 @@
 
 mod conn;
 
-pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary};
+pub use conn::{
+    current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER,
+};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
