@@ -10,9 +10,7 @@
 
 mod conn;
 
-pub use conn::{
-    current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER,
-};
+pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
