@@ -1,0 +1,277 @@
+//! Handlers and the HTTP/1.1 connection glue (hyper).
+//!
+//! * [`HttpHandler`] — a blocking `Request<Bytes> → Response<Bytes>` function, the usual way to
+//!   write a server with mpm; the same handler runs under every strategy.
+//! * [`ConnectionHandler`] — a raw blocking [`TcpStream`] handler for other protocols.
+//! * [`serve_http1`] / [`serve_http1_blocking`] — serve one accepted connection with hyper's
+//!   HTTP/1.1 server, with Apache's `KeepAlive`, `KeepAliveTimeout`,
+//!   `MaxKeepAliveRequests` and `Timeout`, reporting the connection's state to a
+//!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
+
+mod conn;
+
+pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
+
+use crate::config::ServerConfig;
+use crate::scoreboard::WorkerStatus;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use std::fmt;
+use std::net::{SocketAddr, TcpStream};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A blocking HTTP handler: one request in, one response out.
+///
+/// It is called on a worker thread (prefork: the process's only thread); it may block.
+/// A panic costs that one response (500), never the worker: see [`call_handler`].
+pub trait HttpHandler: Send + Sync + 'static {
+    /// Answer one request. The request body has been read completely.
+    fn handle(&self, req: Request<Bytes>) -> Response<Bytes>;
+}
+
+impl<F> HttpHandler for F
+where
+    F: Fn(Request<Bytes>) -> Response<Bytes> + Send + Sync + 'static,
+{
+    fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        self(req)
+    }
+}
+
+/// A blocking handler of raw connections, for protocols other than HTTP.
+///
+/// It owns the stream (blocking mode) and returns when it is done with the connection.
+pub trait ConnectionHandler: Send + Sync + 'static {
+    /// Serve one accepted connection from `peer`.
+    fn handle(&self, stream: TcpStream, peer: SocketAddr);
+}
+
+impl<F> ConnectionHandler for F
+where
+    F: Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
+{
+    fn handle(&self, stream: TcpStream, peer: SocketAddr) {
+        self(stream, peer)
+    }
+}
+
+/// The handler a server runs: HTTP (served through hyper) or raw connections.
+#[derive(Clone)]
+pub enum Handler {
+    /// Requests are parsed by hyper and passed to the handler one at a time.
+    Http(Arc<dyn HttpHandler>),
+    /// The handler gets the accepted connection itself.
+    Connection(Arc<dyn ConnectionHandler>),
+}
+
+impl Handler {
+    /// An HTTP handler (any `Fn(Request<Bytes>) -> Response<Bytes>` will do).
+    pub fn http(h: impl HttpHandler) -> Handler {
+        Handler::Http(Arc::new(h))
+    }
+
+    /// A raw connection handler (any `Fn(TcpStream, SocketAddr)` will do).
+    pub fn connection(h: impl ConnectionHandler) -> Handler {
+        Handler::Connection(Arc::new(h))
+    }
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Handler::Http(_) => f.write_str("Handler::Http(..)"),
+            Handler::Connection(_) => f.write_str("Handler::Connection(..)"),
+        }
+    }
+}
+
+/// A plain-text response with the given status and body.
+pub fn text_response(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from_static(body.as_bytes()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = p.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
+/// Call `h`, turning a panic into a `500 Internal Server Error` response.
+///
+/// The panic is logged with `tracing::error!` together with the request's method and URI;
+/// it never unwinds into the caller. (The process's panic hook still runs first; by default
+/// it prints the panic to stderr — a server that wants only the log line installs its own
+/// hook.)
+pub fn call_handler(h: &dyn HttpHandler, req: Request<Bytes>) -> Response<Bytes> {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    match catch_unwind(AssertUnwindSafe(|| h.handle(req))) {
+        Ok(resp) => resp,
+        Err(payload) => {
+            tracing::error!(
+                %method,
+                %uri,
+                panic = panic_message(&*payload),
+                "handler panicked; answered 500"
+            );
+            // Dropping the payload could itself panic (a panicking Drop); do not let that
+            // escape either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            text_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+        }
+    }
+}
+
+/// The HTTP/1.1 connection settings, from Apache's directives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// `KeepAlive`: when off, every response carries `Connection: close`.
+    pub keep_alive: bool,
+    /// `KeepAliveTimeout`: how long a kept-alive connection may wait for its next request.
+    pub keep_alive_timeout: Duration,
+    /// `MaxKeepAliveRequests`: the N-th response on a connection closes it (0 = unlimited).
+    pub max_keep_alive_requests: u32,
+    /// `Timeout`: bounds each read and write within a request, and the wait for the first
+    /// request of a new connection.
+    pub timeout: Duration,
+    /// The largest request body read into memory; a larger one is answered with 413.
+    pub max_body: usize,
+}
+
+/// The default [`HttpOptions::max_body`]: 16 MiB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
+impl HttpOptions {
+    /// The options a validated configuration asks for (`max_body` is the default).
+    pub fn from_config(c: &ServerConfig) -> Self {
+        HttpOptions {
+            keep_alive: c.keep_alive,
+            keep_alive_timeout: c.keep_alive_timeout,
+            max_keep_alive_requests: c.max_keep_alive_requests,
+            timeout: c.timeout,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+impl Default for HttpOptions {
+    /// Apache's defaults: KeepAlive On, KeepAliveTimeout 5, MaxKeepAliveRequests 100,
+    /// Timeout 60; bodies up to 16 MiB.
+    fn default() -> Self {
+        HttpOptions {
+            keep_alive: true,
+            keep_alive_timeout: Duration::from_secs(5),
+            max_keep_alive_requests: 100,
+            timeout: Duration::from_secs(60),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// What a connection reports while it is served (the scoreboard implements it).
+///
+/// The calls come from the task serving the connection, in order: `status(BusyRead)` when
+/// the first byte of a request head arrives, `request_line`, `status(BusyWrite)` while the
+/// handler runs and the response is written, `request_done` per response,
+/// `status(BusyKeepalive)` while waiting for the next request, `status(Closing)` at the end.
+pub trait ConnObserver: Send + Sync {
+    /// The connection's state changed.
+    fn status(&self, s: WorkerStatus);
+    /// A request arrived; `line` is its request line, e.g. `GET /x HTTP/1.1`.
+    fn request_line(&self, line: &str);
+    /// A response was produced with `bytes` bytes of body (0 for `HEAD`).
+    fn request_done(&self, bytes: u64);
+}
+
+/// The observer that ignores everything.
+impl ConnObserver for () {
+    fn status(&self, _: WorkerStatus) {}
+    fn request_line(&self, _: &str) {}
+    fn request_done(&self, _: u64) {}
+}
+
+impl<T: ConnObserver + ?Sized> ConnObserver for Arc<T> {
+    fn status(&self, s: WorkerStatus) {
+        (**self).status(s)
+    }
+    fn request_line(&self, line: &str) {
+        (**self).request_line(line)
+    }
+    fn request_done(&self, bytes: u64) {
+        (**self).request_done(bytes)
+    }
+}
+
+#[derive(Default)]
+struct ClosingInner {
+    closed: AtomicBool,
+    notify: Notify,
+}
+
+/// A cloneable "stop keeping connections alive" signal (graceful restart or stop).
+///
+/// Once closed, the next response on every connection carries `Connection: close` and the
+/// connection ends after writing it. A request in flight completes normally. An idle
+/// kept-alive connection is *not* cut (a request may already be on the wire, and cutting it
+/// would make the client see an error): it ends at its keep-alive timeout, or answers its
+/// next request with `Connection: close`, whichever comes first. A connection that has not
+/// sent its first request yet waits at most `KeepAliveTimeout` from the moment of closing
+/// (instead of the whole `Timeout`).
+#[derive(Clone, Default)]
+pub struct Closing {
+    inner: Arc<ClosingInner>,
+}
+
+impl Closing {
+    /// A signal not yet closed.
+    pub fn new() -> Closing {
+        Closing::default()
+    }
+
+    /// Close: every clone sees it. Idempotent. Not for use inside a signal handler (it
+    /// wakes tasks, which takes a lock); set a flag there and call this from normal code.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Whether [`close`](Closing::close) was called on any clone.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// Wait until closed (returns at once if it already is).
+    pub async fn closed(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl fmt::Debug for Closing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closing")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
