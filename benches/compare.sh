@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# Load comparison: Apache httpd 2.4 (prefork, worker, event), nginx (2 workers) and this
+# project's example server (--mpm prefork, worker, event), side by side on 127.0.0.1.
+#
+#   benches/compare.sh [--conns N | --10k] [--only LIST] [--no-install] [--no-build]
+#
+#   --conns N     idle keep-alive connections to hold per server (default 2000)
+#   --10k         same as --conns 10000
+#   --only LIST   comma-separated subset of: apache-prefork,apache-worker,apache-event,
+#                 nginx,mpm-prefork,mpm-worker,mpm-event (Apache's matching MPM is
+#                 needed for the ratios)
+#   --no-install  do not apt-get anything; say what is missing and stop
+#   --no-build    use the existing target/release/examples/httpd
+#
+# Writes benches/results/latest.md (table), latest.svg (chart) and latest.tsv (raw
+# figures), and prints the table. Every server runs with the limits listed under "Equal
+# for all" in the output. Everything started here is stopped by pid on exit, and the
+# temporary directory is removed.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+HELPERS=$HERE/compare
+OUT=$HERE/results
+CONNS=2000
+ONLY=""
+INSTALL=1
+BUILD=1
+ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event nginx)
+
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+    case $1 in
+        --conns) CONNS=${2:?--conns needs a number}; shift 2 ;;
+        --10k) CONNS=10000; shift ;;
+        --only) ONLY=${2:?--only needs a list}; shift 2 ;;
+        --no-install) INSTALL=0; shift ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+[[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || { echo "compare.sh: --conns wants a positive number" >&2; exit 2; }
+
+T0=$(date +%s)
+log() { printf '[compare %3ds] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
+
+# ---------------------------------------------------------------- cleanup ----------
+WORK=""
+POLICY_ADDED=0
+STARTED=()          # pids this script started (servers and helpers), stopped on exit
+SEEN_FILE=/dev/null # every pid seen in a server's process tree (checked at the end)
+
+alive() {
+    local st
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [[ -n $st && $st != Z && $st != X ]]
+}
+
+# Stop a process and its descendants: TERM the top, wait (bounded), KILL what is left.
+stop_tree() {
+    local top=$1 pids p i
+    alive "$top" || { wait "$top" 2>/dev/null || true; return 0; }
+    pids=$(python3 "$HELPERS/procs.py" tree "$top" 2>/dev/null || true)
+    [[ -n $pids ]] && echo "$pids" >>"$SEEN_FILE"
+    kill -TERM "$top" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        alive "$top" || break
+        sleep 0.1
+    done
+    for ((i = 0; i < 30; i++)); do # children may take a moment after the master
+        local left=0
+        for p in $pids; do alive "$p" && left=1; done
+        ((left)) || break
+        sleep 0.1
+    done
+    for p in $pids; do
+        if alive "$p"; then
+            log "pid $p still alive after TERM; sending KILL"
+            kill -KILL "$p" 2>/dev/null || true
+        fi
+    done
+    wait "$top" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? p survivors=""
+    set +e
+    trap - EXIT INT TERM
+    ((POLICY_ADDED)) && rm -f /usr/sbin/policy-rc.d
+    for p in "${STARTED[@]}"; do stop_tree "$p"; done
+    if [[ -n $WORK && -d $WORK ]]; then
+        # Nothing we started may survive: every pid ever seen in our trees, plus anything
+        # whose command line names our temporary directory.
+        sleep 0.2
+        for p in $(sort -u "$SEEN_FILE" 2>/dev/null) $(pgrep -f "$WORK" 2>/dev/null); do
+            [[ $p == "$$" ]] && continue
+            if alive "$p"; then
+                survivors+=" $p($(cat "/proc/$p/comm" 2>/dev/null))"
+                kill -KILL "$p" 2>/dev/null
+            fi
+        done
+        if [[ -n $survivors ]]; then
+            log "killed leftover processes:$survivors"
+        else
+            log "no process left behind (checked $(sort -u "$SEEN_FILE" | wc -l) pids and pgrep -f $WORK)"
+        fi
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools ------------
+need_pkgs=()
+command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || need_pkgs+=(apache2)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx)
+command -v wrk >/dev/null || need_pkgs+=(wrk)
+command -v ab >/dev/null || need_pkgs+=(apache2-utils)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+if ((${#need_pkgs[@]})); then
+    if ((INSTALL)) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing: ${need_pkgs[*]}"
+        apt-get update -qq
+        # Debian's packages start their services on install; a policy-rc.d that says
+        # "no" (removed again on exit) keeps ports 80 and the CPUs free for the run.
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+            chmod +x /usr/sbin/policy-rc.d
+            POLICY_ADDED=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+        if ((POLICY_ADDED)); then rm -f /usr/sbin/policy-rc.d; POLICY_ADDED=0; fi
+    else
+        echo "compare.sh: missing tools. Install them with:" >&2
+        echo "    sudo apt-get install ${need_pkgs[*]}" >&2
+        exit 1
+    fi
+fi
+APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+APACHE_MODS=/usr/lib/apache2/modules
+for m in mpm_prefork mpm_worker mpm_event authz_core mime dir; do
+    [[ -f $APACHE_MODS/mod_$m.so ]] || { echo "compare.sh: $APACHE_MODS/mod_$m.so not found (Debian's apache2 package provides it)" >&2; exit 1; }
+done
+
+selected() {
+    [[ -z $ONLY ]] && return 0
+    [[ ",$ONLY," == *",$1,"* ]]
+}
+
+# ---------------------------------------------------------------- build ------------
+BIN=$ROOT/target/release/examples/httpd
+OURS_OK=1
+if selected mpm-prefork || selected mpm-worker || selected mpm-event; then
+    if ((BUILD)); then
+        log "building: cargo build --release --example httpd --all-features"
+        if ! (cd "$ROOT" && cargo build --release --example httpd --all-features) >&2; then
+            log "ERROR: the build failed (output above); mpm's servers are left out of this run"
+            OURS_OK=0
+        fi
+    fi
+    if ((OURS_OK)) && [[ ! -x $BIN ]]; then
+        log "ERROR: $BIN does not exist; mpm's servers are left out of this run"
+        OURS_OK=0
+    fi
+fi
+
+# ---------------------------------------------------------------- setup ------------
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if ((NOFILE < CONNS + 1000)); then
+    echo "compare.sh: open-file limit $NOFILE is too low for --conns $CONNS (need $((CONNS + 1000)); raise the hard limit, e.g. ulimit -Hn)" >&2
+    exit 1
+fi
+WORK=$(mktemp -d /tmp/mpm-compare.XXXXXX)
+chmod 755 "$WORK"
+SEEN_FILE=$WORK/seen-pids
+: >"$SEEN_FILE"
+RESULTS=$WORK/results.tsv
+META=$WORK/meta.tsv
+: >"$RESULTS"
+: >"$META"
+mkdir -p "$OUT"
+
+if [[ $(id -u) == 0 ]]; then RUN_USER=www-data; else RUN_USER=""; fi
+if [[ -n $RUN_USER ]] && ! id "$RUN_USER" >/dev/null 2>&1; then RUN_USER=nobody; fi
+RUN_GROUP=""
+[[ -n $RUN_USER ]] && RUN_GROUP=$(id -gn "$RUN_USER")
+
+KEEPALIVE_TIMEOUT=15
+MAX_KA_REQUESTS=100
+WRK_CONNS=50
+WRK_SECS=5
+AB_N=5000
+GRACEFUL_SECS=8
+GRACEFUL_COUNT=5
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
+freeport() { python3 "$HELPERS/procs.py" freeport; }
+
+# Directives every server gets in the same words (Apache and mpm read the same text).
+common_directives() {
+    cat <<EOF
+Timeout 60
+KeepAlive On
+MaxKeepAliveRequests $MAX_KA_REQUESTS
+KeepAliveTimeout $KEEPALIVE_TIMEOUT
+EOF
+    if [[ -n $RUN_USER ]]; then
+        echo "User $RUN_USER"
+        echo "Group $RUN_GROUP"
+    fi
+}
+
+# Debian's stock limits for each MPM (mods-available/mpm_*.conf), identical for Apache
+# and mpm.
+mpm_directives() {
+    case $1 in
+        prefork) cat <<'EOF'
+StartServers 5
+MinSpareServers 5
+MaxSpareServers 10
+ServerLimit 256
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0
+EOF
+        ;;
+        worker|event) cat <<'EOF'
+StartServers 2
+MinSpareThreads 25
+MaxSpareThreads 75
+ServerLimit 16
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0
+EOF
+        [[ $1 == event ]] && echo "AsyncRequestWorkerFactor 2"
+        ;;
+    esac
+}
+
+# Each start_* sets PID (the master), PORT, ERRLOG, RELOAD_SIGNAL.
+start_apache() {
+    local mpm=$1 dir=$WORK/apache-$1
+    mkdir -p "$dir/htdocs" "$dir/run"
+    chmod 755 "$dir" "$dir/htdocs"
+    printf 'Hello, world!\n' >"$dir/htdocs/index.html"
+    chmod 644 "$dir/htdocs/index.html"
+    PORT=$(freeport)
+    ERRLOG=$dir/error.log
+    RELOAD_SIGNAL=USR1
+    cat >"$dir/httpd.conf" <<EOF
+ServerRoot "$dir"
+ServerName 127.0.0.1
+DefaultRuntimeDir "$dir/run"
+PidFile "$dir/httpd.pid"
+ErrorLog "$ERRLOG"
+LogLevel warn
+Listen 127.0.0.1:$PORT
+LoadModule mpm_${mpm}_module $APACHE_MODS/mod_mpm_${mpm}.so
+LoadModule authz_core_module $APACHE_MODS/mod_authz_core.so
+LoadModule mime_module $APACHE_MODS/mod_mime.so
+LoadModule dir_module $APACHE_MODS/mod_dir.so
+TypesConfig /etc/mime.types
+DocumentRoot "$dir/htdocs"
+DirectoryIndex index.html
+<Directory />
+    Require all denied
+    AllowOverride None
+</Directory>
+<Directory "$dir/htdocs">
+    Require all granted
+</Directory>
+$(common_directives)
+$(mpm_directives "$mpm")
+EOF
+    if ! "$APACHE" -f "$dir/httpd.conf" -t >"$dir/configtest.log" 2>&1; then
+        log "ERROR: Apache rejects its generated configuration:"
+        cat "$dir/configtest.log" >&2
+        return 1
+    fi
+    "$APACHE" -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stdout.log" 2>&1 </dev/null &
+    PID=$!
+    STARTED+=("$PID")
+}
+
+start_nginx() {
+    local dir=$WORK/nginx
+    mkdir -p "$dir/tmp" "$dir/logs"
+    chmod 755 "$dir"
+    PORT=$(freeport)
+    ERRLOG=$dir/error.log
+    RELOAD_SIGNAL=HUP
+    local user_line=""
+    [[ -n $RUN_USER ]] && user_line="user $RUN_USER $RUN_GROUP;"
+    cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+$user_line
+pid $dir/nginx.pid;
+error_log $ERRLOG warn;
+worker_rlimit_nofile $((CONNS * 2 + 2048));
+events {
+    worker_connections $((CONNS + 1024));
+}
+http {
+    access_log off;
+    keepalive_timeout ${KEEPALIVE_TIMEOUT}s;
+    keepalive_requests $MAX_KA_REQUESTS;
+    client_header_timeout 60s;
+    send_timeout 60s;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$PORT;
+        location / {
+            default_type text/plain;
+            return 200 "Hello, world!\n";
+        }
+    }
+}
+EOF
+    if ! "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$ERRLOG" -t >"$dir/configtest.log" 2>&1; then
+        log "ERROR: nginx rejects its generated configuration:"
+        cat "$dir/configtest.log" >&2
+        return 1
+    fi
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$ERRLOG" >"$dir/stdout.log" 2>&1 </dev/null &
+    PID=$!
+    STARTED+=("$PID")
+}
+
+start_mpm() {
+    local mpm=$1 dir=$WORK/mpm-$1
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    PORT=$(freeport)
+    ERRLOG=$dir/error.log
+    RELOAD_SIGNAL=USR1
+    cat >"$dir/httpd.conf" <<EOF
+Listen 127.0.0.1:$PORT
+PidFile "$dir/httpd.pid"
+$(common_directives)
+$(mpm_directives "$mpm")
+EOF
+    if ! "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" -t >"$dir/configtest.log" 2>&1; then
+        log "ERROR: httpd rejects its generated configuration:"
+        cat "$dir/configtest.log" >&2
+        return 1
+    fi
+    "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
+    PID=$!
+    STARTED+=("$PID")
+}
+
+server_failed() {
+    local name=$1
+    log "ERROR: $name did not start; its logs:"
+    for f in "$ERRLOG" "$(dirname "$ERRLOG")/stdout.log"; do
+        if [[ -s $f ]]; then echo "--- $f" >&2; tail -n 40 "$f" >&2; fi
+    done
+    FAILED+=("$name")
+}
+
+wrk_run() { # name label [extra wrk args...]
+    local name=$1 label=$2 out=$WORK/$1.$2.wrk
+    shift 2
+    timeout $((WRK_SECS + 30)) wrk -t1 -c"$WRK_CONNS" -d"${WRK_SECS}s" --timeout 5s --latency "$@" \
+        "http://127.0.0.1:$PORT/" >"$out" 2>&1 || log "wrk exited with an error ($name $label)"
+    parse_into "$name" "$label" wrk "$out"
+}
+
+parse_into() { # name label parser file
+    local line
+    if ! python3 "$HELPERS/procs.py" "$3" "$4" >"$4.kv" 2>"$4.err"; then
+        log "cannot read $3 output for $1 $2:"
+        cat "$4" "$4.err" >&2
+        return 0
+    fi
+    while IFS= read -r line; do record "$1" "$2.${line%%=*}" "${line#*=}"; done <"$4.kv"
+}
+
+bench_server() {
+    local name=$1 kind=${1%%-*} mpm=${1#*-} line sigpid
+    log "== $name"
+    case $kind in
+        apache) start_apache "$mpm" || { FAILED+=("$name"); return 0; } ;;
+        nginx) start_nginx || { FAILED+=("$name"); return 0; } ;;
+        mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 0; } ;;
+    esac
+    if ! python3 "$HELPERS/procs.py" wait "$PORT" "$PID" 15; then
+        server_failed "$name"
+        stop_tree "$PID"
+        return 0
+    fi
+    if ! python3 "$HELPERS/procs.py" check "$PORT" >"$WORK/$name.check" 2>&1; then
+        cat "$WORK/$name.check" >&2
+        server_failed "$name"
+        stop_tree "$PID"
+        return 0
+    fi
+    while IFS= read -r line; do record "$name" "${line%%=*}" "${line#*=}"; done <"$WORK/$name.check"
+
+    # Idle memory, after the start-up children have settled.
+    python3 "$HELPERS/procs.py" settle "$PID" 6
+    local pss procs
+    pss=$(python3 "$HELPERS/procs.py" pss "$PID")
+    procs=$(sed -n 's/^procs=//p' <<<"$pss")
+    pss=$(sed -n 's/^pss_kb=//p' <<<"$pss")
+    record "$name" idle.pss_kb "$pss"
+    record "$name" idle.pss_mib "$(awk -v k="$pss" 'BEGIN{printf "%.2f", k/1024}')"
+    record "$name" idle.procs "$procs"
+    log "idle: PSS $pss kB in $procs processes"
+
+    # Memory per held idle keep-alive connection.
+    log "holding $CONNS idle keep-alive connections"
+    if timeout $((90 + CONNS / 100)) python3 "$HELPERS/idle_conns.py" "$PORT" "$PID" "$CONNS" >"$WORK/$name.conns" 2>&1; then
+        while IFS= read -r line; do
+            [[ $line == *=* ]] && record "$name" "conns.${line%%=*}" "${line#*=}"
+        done <"$WORK/$name.conns"
+        log "$(tr '\n' ' ' <"$WORK/$name.conns")"
+    else
+        log "the idle-connection test failed for $name:"
+        cat "$WORK/$name.conns" >&2
+    fi
+    # Let the held connections' teardown finish before loading.
+    python3 "$HELPERS/procs.py" settle "$PID" 5
+
+    log "wrk keep-alive"
+    wrk_run "$name" ka
+    log "wrk Connection: close"
+    wrk_run "$name" close -H "Connection: close"
+    log "ab -n $AB_N -c $WRK_CONNS"
+    timeout 120 ab -r -s 10 -n "$AB_N" -c "$WRK_CONNS" "http://127.0.0.1:$PORT/" \
+        >"$WORK/$name.ab" 2>&1 || log "ab exited with an error ($name)"
+    parse_into "$name" ab ab "$WORK/$name.ab"
+
+    log "wrk keep-alive for ${GRACEFUL_SECS}s with $GRACEFUL_COUNT graceful restarts (SIG$RELOAD_SIGNAL)"
+    (
+        for ((i = 0; i < GRACEFUL_COUNT; i++)); do
+            sleep 1
+            kill -"$RELOAD_SIGNAL" "$PID" 2>/dev/null || exit 0
+        done
+    ) &
+    sigpid=$!
+    STARTED+=("$sigpid")
+    timeout $((GRACEFUL_SECS + 30)) wrk -t1 -c"$WRK_CONNS" -d"${GRACEFUL_SECS}s" --timeout 5s --latency \
+        "http://127.0.0.1:$PORT/" >"$WORK/$name.graceful.wrk" 2>&1 || log "wrk exited with an error ($name graceful)"
+    wait "$sigpid" 2>/dev/null || true
+    parse_into "$name" graceful wrk "$WORK/$name.graceful.wrk"
+    if alive "$PID" && python3 "$HELPERS/procs.py" check "$PORT" >/dev/null 2>&1; then
+        record "$name" graceful.survived yes
+    else
+        log "ERROR: $name no longer answers after the graceful restarts"
+        record "$name" graceful.survived no
+        if [[ -s $ERRLOG ]]; then tail -n 20 "$ERRLOG" >&2; fi
+    fi
+
+    stop_tree "$PID"
+    if grep -qiE '\b(emerg|alert|crit)\b|panic' "$ERRLOG" 2>/dev/null; then
+        log "$name's error log has serious entries:"
+        grep -iE '\b(emerg|alert|crit)\b|panic' "$ERRLOG" | tail -n 10 >&2
+    fi
+}
+
+# ---------------------------------------------------------------- run --------------
+FAILED=()
+SERVERS=()
+for s in "${ALL_SERVERS[@]}"; do
+    selected "$s" || continue
+    if [[ $s == mpm-* ]] && ((!OURS_OK)); then
+        FAILED+=("$s")
+        continue
+    fi
+    SERVERS+=("$s")
+done
+log "servers: ${SERVERS[*]}; idle connections per server: $CONNS"
+for s in "${SERVERS[@]}"; do bench_server "$s"; done
+
+# ---------------------------------------------------------------- report -----------
+ELAPSED=$(($(date +%s) - T0))
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+meta "command" "benches/compare.sh$( ((CONNS != 2000)) && echo " --conns $CONNS")${ONLY:+ --only $ONLY}"
+meta "date" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta "machine" "$(nproc) CPUs (${cpu:-unknown}), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $( . /etc/os-release && echo "$PRETTY_NAME")"
+meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
+meta "loads" "wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s --latency (keep-alive); the same with -H 'Connection: close'; ab -r -n $AB_N -c $WRK_CONNS (no keep-alive); wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times. Client and server share the machine's CPUs."
+meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
+meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor 2; MaxConnectionsPerChild 0 (Debian's stock mpm_*.conf values)"
+meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)), return 200 from memory"
+meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx and mpm answer from memory. Response sizes differ by their headers (row 'response size')."
+meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
+meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
+meta "run time" "${ELAPSED} s for the whole script, build included"
+((${#FAILED[@]})) && meta "left out" "${FAILED[*]} (did not build or start; see the run's log)"
+
+cp "$RESULTS" "$OUT/latest.tsv"
+python3 "$HELPERS/report.py" "$RESULTS" "$META" "$OUT/latest.md" "$OUT/latest.svg"
+cat "$OUT/latest.md"
+log "wrote $OUT/latest.md, $OUT/latest.svg and $OUT/latest.tsv in ${ELAPSED} s"
+if ((${#FAILED[@]})); then
+    log "incomplete: ${FAILED[*]} could not be measured"
+    exit 1
+fi
