@@ -111,7 +111,7 @@ pub const VHOST_MAX: usize = 31;
 pub const PROTOCOL_MAX: usize = 15;
 
 /// How many times a reader retries text that is being rewritten before it settles.
-const SEQ_RETRIES: usize = 8;
+const SEQ_RETRIES: usize = 32;
 
 shm_record! {
     /// The global part of the scoreboard.
