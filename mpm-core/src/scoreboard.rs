@@ -110,8 +110,9 @@ pub const VHOST_MAX: usize = 31;
 /// Bytes kept of the protocol (`HTTP/1.1`).
 pub const PROTOCOL_MAX: usize = 15;
 
-/// How many times a reader retries text that is being rewritten before it settles.
-const SEQ_RETRIES: usize = 32;
+/// How many times a reader retries text that is being rewritten before it settles
+/// (with exponential back-off between tries: about 6,000 spin-loop hints in all).
+const SEQ_RETRIES: usize = 16;
 
 shm_record! {
     /// The global part of the scoreboard.
@@ -226,12 +227,15 @@ fn store_text(words: &[AtomicU64], s: &str) {
     }
 }
 
-/// Read NUL-terminated text out of `words` (lossy UTF-8, so a torn read cannot panic).
-fn load_text(words: &[AtomicU64]) -> String {
-    let mut bytes = Vec::with_capacity(words.len() * 8);
-    for w in words {
-        bytes.extend_from_slice(&w.load(Relaxed).to_ne_bytes());
-    }
+/// Copy the raw words of a text field (the only work done inside a seqlock read).
+fn copy_words<const N: usize>(words: &[AtomicU64; N]) -> [u64; N] {
+    std::array::from_fn(|i| words[i].load(Relaxed))
+}
+
+/// Decode NUL-terminated text from copied words (lossy UTF-8, so a torn read cannot
+/// panic).
+fn decode_text(words: &[u64]) -> String {
+    let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
     let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     bytes.truncate(len);
     match String::from_utf8(bytes) {
@@ -778,19 +782,21 @@ impl WorkerSlot<'_> {
     fn read_text<T>(&self, read: impl Fn(&WorkerRecord) -> T) -> T {
         let rec = self.rec;
         let mut last = None;
-        for _ in 0..SEQ_RETRIES {
+        for attempt in 0..SEQ_RETRIES {
             let s1 = rec.seq.load(Acquire);
-            if s1 & 1 == 1 {
+            if s1 & 1 == 0 {
+                let v = read(rec);
+                fence(Acquire);
+                if rec.seq.load(Relaxed) == s1 {
+                    return v;
+                }
+                last = Some(v);
+            }
+            // Bounded exponential back-off (a few microseconds at most) so that a writer in
+            // the middle of its short critical section can finish.
+            for _ in 0..(1u32 << attempt.min(10)) {
                 std::hint::spin_loop();
-                continue;
             }
-            let v = read(rec);
-            fence(Acquire);
-            if rec.seq.load(Relaxed) == s1 {
-                return v;
-            }
-            last = Some(v);
-            std::hint::spin_loop();
         }
         last.unwrap_or_else(|| read(rec))
     }
@@ -823,7 +829,7 @@ impl WorkerSlot<'_> {
 
     /// The client address.
     pub fn client(&self) -> String {
-        self.read_text(|r| load_text(&r.client))
+        decode_text(&self.read_text(|r| copy_words(&r.client)))
     }
 
     /// Record the request line: a password in an absolute URI's userinfo is removed
@@ -837,7 +843,7 @@ impl WorkerSlot<'_> {
 
     /// The request line.
     pub fn request(&self) -> String {
-        self.read_text(|r| load_text(&r.request))
+        decode_text(&self.read_text(|r| copy_words(&r.request)))
     }
 
     /// Record the virtual host (`name:port`, at most [`VHOST_MAX`] bytes kept).
@@ -848,7 +854,7 @@ impl WorkerSlot<'_> {
 
     /// The virtual host.
     pub fn vhost(&self) -> String {
-        self.read_text(|r| load_text(&r.vhost))
+        decode_text(&self.read_text(|r| copy_words(&r.vhost)))
     }
 
     /// Record the protocol (`HTTP/1.1`, at most [`PROTOCOL_MAX`] bytes kept).
@@ -859,7 +865,7 @@ impl WorkerSlot<'_> {
 
     /// The protocol.
     pub fn protocol(&self) -> String {
-        self.read_text(|r| load_text(&r.protocol))
+        decode_text(&self.read_text(|r| copy_words(&r.protocol)))
     }
 
     /// A request begins: stamp its start time and count it on the current connection.
@@ -948,12 +954,18 @@ impl WorkerSlot<'_> {
         };
         let (client, request, vhost, protocol) = self.read_text(|r| {
             (
-                load_text(&r.client),
-                load_text(&r.request),
-                load_text(&r.vhost),
-                load_text(&r.protocol),
+                copy_words(&r.client),
+                copy_words(&r.request),
+                copy_words(&r.vhost),
+                copy_words(&r.protocol),
             )
         });
+        let (client, request, vhost, protocol) = (
+            decode_text(&client),
+            decode_text(&request),
+            decode_text(&vhost),
+            decode_text(&protocol),
+        );
         WorkerSnapshot {
             thread: self.thread as u32,
             status: self.status().letter(),

@@ -105,11 +105,23 @@ fn process_slot_fields() {
     let snap = sb.snapshot();
     let ps = &snap.processes[1];
     assert_eq!(
-        (ps.slot, ps.pid, ps.generation, ps.quiescing, ps.not_accepting),
+        (
+            ps.slot,
+            ps.pid,
+            ps.generation,
+            ps.quiescing,
+            ps.not_accepting
+        ),
         (1, 4242, 7, false, true)
     );
     assert_eq!(
-        (ps.connections, ps.keep_alive, ps.writing, ps.closing, ps.wait_io),
+        (
+            ps.connections,
+            ps.keep_alive,
+            ps.writing,
+            ps.closing,
+            ps.wait_io
+        ),
         (3, u32::MAX, 4, 2, 1)
     );
     assert_eq!(snap.processes[0].pid, 0);
@@ -165,11 +177,18 @@ fn request_duration_in_progress_and_finished() {
     assert_eq!(w.snapshot().request_duration_ms, 0);
     w.start_request();
     std::thread::sleep(Duration::from_millis(20));
-    assert!(w.snapshot().request_duration_ms >= 20, "in progress counts time so far");
+    assert!(
+        w.snapshot().request_duration_ms >= 20,
+        "in progress counts time so far"
+    );
     w.finish_request(1);
     let d = w.snapshot().request_duration_ms;
     std::thread::sleep(Duration::from_millis(10));
-    assert_eq!(w.snapshot().request_duration_ms, d, "finished: fixed duration");
+    assert_eq!(
+        w.snapshot().request_duration_ms,
+        d,
+        "finished: fixed duration"
+    );
 }
 
 #[test]
@@ -265,7 +284,10 @@ fn reset_process_keeps_lifetime_totals() {
         assert_eq!(w.client, "");
         assert_eq!(w.request, "");
     }
-    assert_eq!(snap.processes[1].workers[0].status, '_', "other slots untouched");
+    assert_eq!(
+        snap.processes[1].workers[0].status, '_',
+        "other slots untouched"
+    );
 }
 
 #[test]

@@ -19,7 +19,12 @@ fn snapshot() -> ScoreboardSnapshot {
     (p.pid, p.generation, p.connections, p.keep_alive, p.wait_io) = (100, 2, 3, 1, 1);
     let w = &mut p.workers[0];
     w.status = 'W';
-    (w.access_count, w.my_access_count, w.bytes_served, w.my_bytes_served) = (6, 4, 3072, 2048);
+    (
+        w.access_count,
+        w.my_access_count,
+        w.bytes_served,
+        w.my_bytes_served,
+    ) = (6, 4, 3072, 2048);
     (w.conn_count, w.conn_bytes, w.duration_us) = (2, 512, 120_000);
     (w.last_used, w.request_duration_ms) = ((NOW - 5) * 1_000_000, 7);
     w.client = "198.51.100.9".into();
