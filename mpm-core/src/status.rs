@@ -1,4 +1,5 @@
-//! Status output: Apache's `server-status?auto`, JSON and HTML, rendered from a snapshot.
+//! Status output: Apache's `server-status?auto`, JSON, HTML and Prometheus text, rendered
+//! from a snapshot.
 //!
 //! Every renderer takes a [`ScoreboardSnapshot`] (see
 //! [`Scoreboard::snapshot`](crate::scoreboard::Scoreboard::snapshot)) and a
@@ -668,6 +669,128 @@ pub fn parse_refresh(query: &str) -> Option<u32> {
         return Some(if n < 1 { 10 } else { n });
     }
     None
+}
+
+/// Prometheus text exposition (format 0.0.4) of the summary: server info, uptime,
+/// generations, totals (extended status only), workers by state, scoreboard slots by
+/// letter, and (event) processes and asynchronous connections by state. Metric names are
+/// prefixed `mpm_`.
+pub fn render_prometheus(snap: &ScoreboardSnapshot, ctx: &StatusContext) -> String {
+    let r = report(snap, ctx);
+    let mut s = String::with_capacity(2048);
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
+        let _ = writeln!(s, "# HELP mpm_{name} {help}\n# TYPE mpm_{name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(s, "mpm_{name}{labels} {v}");
+        }
+    };
+    let info = format!(
+        "{{mpm=\"{}\",version=\"{}\",server=\"{}\"}}",
+        snap.kind.name(),
+        label_escape(&ctx.server_version),
+        label_escape(&ctx.server_name)
+    );
+    metric("info", "gauge", "Server information.", &[(&info, 1.0)]);
+    metric(
+        "uptime_seconds",
+        "gauge",
+        "Seconds since the last (re)start.",
+        &[("", r.uptime_seconds as f64)],
+    );
+    metric(
+        "generation",
+        "gauge",
+        "Running MPM generation.",
+        &[("", f64::from(r.mpm_generation))],
+    );
+    metric(
+        "config_generation",
+        "gauge",
+        "Configuration generation.",
+        &[("", f64::from(r.config_generation))],
+    );
+    if let (Some(acc), Some(bytes), Some(dur)) =
+        (r.total_accesses, r.total_bytes, r.total_duration_ms)
+    {
+        metric(
+            "accesses_total",
+            "counter",
+            "Requests served.",
+            &[("", acc as f64)],
+        );
+        metric(
+            "sent_bytes_total",
+            "counter",
+            "Bytes served.",
+            &[("", bytes as f64)],
+        );
+        metric(
+            "request_duration_seconds_total",
+            "counter",
+            "Time spent serving requests.",
+            &[("", dur as f64 / 1000.0)],
+        );
+    }
+    metric(
+        "workers",
+        "gauge",
+        "Workers by state (mod_status counting rules).",
+        &[
+            ("{state=\"busy\"}", f64::from(r.busy_workers)),
+            ("{state=\"idle\"}", f64::from(r.idle_workers)),
+            ("{state=\"graceful\"}", f64::from(r.graceful_workers)),
+        ],
+    );
+    let by_letter: Vec<(String, f64)> = LEGEND
+        .iter()
+        .map(|(letter, class, _)| {
+            let n = r.scoreboard.chars().filter(|c| c == letter).count();
+            (format!("{{state=\"{class}\"}}"), n as f64)
+        })
+        .collect();
+    let by_letter: Vec<(&str, f64)> = by_letter.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(
+        "scoreboard",
+        "gauge",
+        "Scoreboard slots by state.",
+        &by_letter,
+    );
+    if snap.kind == MpmKind::Event {
+        metric(
+            "processes",
+            "gauge",
+            "Child processes by state.",
+            &[
+                (
+                    "{state=\"running\"}",
+                    f64::from(r.process_count - r.stopping_count),
+                ),
+                ("{state=\"stopping\"}", f64::from(r.stopping_count)),
+            ],
+        );
+        metric(
+            "connections",
+            "gauge",
+            "Connections by state.",
+            &[
+                ("{state=\"total\"}", f64::from(r.conns_total)),
+                ("{state=\"wait_io\"}", f64::from(r.conns_async_wait_io)),
+                ("{state=\"writing\"}", f64::from(r.conns_async_writing)),
+                (
+                    "{state=\"keep_alive\"}",
+                    f64::from(r.conns_async_keep_alive),
+                ),
+                ("{state=\"closing\"}", f64::from(r.conns_async_closing)),
+            ],
+        );
+    }
+    s
+}
+
+fn label_escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Escape text for HTML element content and attribute values.

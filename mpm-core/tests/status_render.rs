@@ -2,7 +2,7 @@
 #![recursion_limit = "256"]
 
 use mpm_core::scoreboard::ScoreboardSnapshot;
-use mpm_core::status::{render_html, render_json, StatusContext, StatusReport};
+use mpm_core::status::{render_html, render_json, render_prometheus, StatusContext, StatusReport};
 use mpm_core::MpmKind;
 use serde_json::json;
 use std::time::{Duration, UNIX_EPOCH};
@@ -216,4 +216,37 @@ fn html_grid_wraps_every_64() {
     assert!(rows[..6].iter().all(|r| r.chars().count() == 64));
     assert_eq!(rows[6].chars().count(), 16);
     assert_eq!(rows[0].chars().nth(3), Some('R'));
+}
+
+#[test]
+fn prometheus_text() {
+    let mut c = ctx();
+    c.server_name = "a\"b".into();
+    let text = render_prometheus(&snapshot(), &c);
+    for line in [
+        "# TYPE mpm_info gauge",
+        "mpm_info{mpm=\"event\",version=\"mpm/0.1.0 (Unix)\",server=\"a\\\"b\"} 1",
+        "mpm_uptime_seconds 100",
+        "mpm_generation 2",
+        "mpm_config_generation 3",
+        "# TYPE mpm_accesses_total counter",
+        "mpm_accesses_total 8",
+        "mpm_sent_bytes_total 4096",
+        "mpm_request_duration_seconds_total 0.16",
+        "mpm_workers{state=\"busy\"} 1",
+        "mpm_workers{state=\"idle\"} 1",
+        "mpm_workers{state=\"graceful\"} 0",
+        "mpm_scoreboard{state=\"write\"} 1",
+        "mpm_scoreboard{state=\"dead\"} 1",
+        "mpm_processes{state=\"running\"} 1",
+        "mpm_processes{state=\"stopping\"} 1",
+        "mpm_connections{state=\"total\"} 3",
+        "mpm_connections{state=\"closing\"} 2",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(text.ends_with('\n'));
 }
