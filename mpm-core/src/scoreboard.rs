@@ -1162,36 +1162,3 @@ mod tests {
         assert_eq!(Scoreboard::mapping_size(u32::MAX, u32::MAX), None);
     }
 }
-
-// ---- temporary contract stubs (the scoreboard helper replaces this file) ----
-#[allow(missing_docs, dead_code, clippy::missing_panics_doc)]
-impl Scoreboard {
-    pub fn server_limit(&self) -> u32 { unimplemented!() }
-    pub fn thread_limit(&self) -> u32 { unimplemented!() }
-    pub fn generation(&self) -> u32 { unimplemented!() }
-    pub fn set_generation(&self, _g: u32) { unimplemented!() }
-    pub fn config_generation(&self) -> u32 { unimplemented!() }
-    pub fn set_config_generation(&self, _g: u32) { unimplemented!() }
-    pub fn set_restart_time(&self, _t: std::time::SystemTime) { unimplemented!() }
-    pub fn set_master_pid(&self, _p: i32) { unimplemented!() }
-    pub fn process(&self, _s: usize) -> ProcessSlot<'_> { unimplemented!() }
-    pub fn worker(&self, _s: usize, _t: usize) -> WorkerSlot<'_> { unimplemented!() }
-    pub fn reset_process(&self, _s: usize) { unimplemented!() }
-    pub fn clear(&self) { unimplemented!() }
-}
-#[allow(missing_docs, dead_code)]
-pub struct ProcessSlot<'a>(&'a ());
-#[allow(missing_docs, dead_code)]
-impl ProcessSlot<'_> {
-    pub fn set_pid(&self, _p: i32) { unimplemented!() }
-    pub fn set_generation(&self, _g: u32) { unimplemented!() }
-    pub fn set_quiescing(&self, _q: bool) { unimplemented!() }
-    pub fn not_accepting(&self) -> bool { unimplemented!() }
-}
-#[allow(missing_docs, dead_code)]
-pub struct WorkerSlot<'a>(&'a ());
-#[allow(missing_docs, dead_code)]
-impl WorkerSlot<'_> {
-    pub fn status(&self) -> WorkerStatus { unimplemented!() }
-    pub fn set_status(&self, _s: WorkerStatus) { unimplemented!() }
-}

@@ -70,11 +70,8 @@ impl Server {
         if listeners.is_empty() {
             return Err(Error::NoListeners);
         }
-        let scoreboard = Scoreboard::create(
-            kind,
-            config.limits.server_limit,
-            config.limits.thread_limit,
-        )?;
+        let scoreboard =
+            Scoreboard::create(kind, config.limits.server_limit, config.limits.thread_limit)?;
         Ok(Server {
             mpm,
             source,

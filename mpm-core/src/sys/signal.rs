@@ -148,9 +148,6 @@ pub fn block_all() -> SigSet {
 
 /// Restore a mask returned by [`block_all`].
 pub fn restore_mask(old: &SigSet) {
-    let _ = nix::sys::signal::sigprocmask(
-        nix::sys::signal::SigmaskHow::SIG_SETMASK,
-        Some(old),
-        None,
-    );
+    let _ =
+        nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(old), None);
 }
