@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     };
     let source = match &cli.config {
         Some(path) => ConfigSource::File(path.clone()),
-        None => ConfigSource::Directives(default_directives()),
+        None => ConfigSource::from(default_directives()),
     };
     if cli.version_info {
         return version(kind, &source);

@@ -19,7 +19,7 @@ pub enum ConfigSource {
     /// An httpd-syntax file, re-read at every restart.
     File(PathBuf),
     /// Directives from code or serde, validated again at every restart.
-    Directives(Directives),
+    Directives(Box<Directives>),
 }
 
 impl ConfigSource {
@@ -130,5 +130,17 @@ impl Server {
             handler,
         )?;
         master.run()
+    }
+}
+
+impl From<Directives> for ConfigSource {
+    fn from(d: Directives) -> Self {
+        ConfigSource::Directives(Box::new(d))
+    }
+}
+
+impl From<PathBuf> for ConfigSource {
+    fn from(p: PathBuf) -> Self {
+        ConfigSource::File(p)
     }
 }

@@ -123,7 +123,7 @@ fn count_process(p: &ProcessSnapshot, generation: Option<u32>) -> WorkerCounts {
     for w in &p.workers {
         match w.status {
             '_' => {
-                if generation.map_or(true, |g| g == p.generation) {
+                if generation.is_none_or(|g| g == p.generation) {
                     c.idle += 1;
                 }
             }
@@ -949,7 +949,7 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
             let c = line[k];
             let run = line[k..].iter().take_while(|&&x| x == c).count();
             let _ = write!(s, "<span class=\"{}\">", letter_class(c));
-            s.extend(std::iter::repeat(c).take(run));
+            s.extend(std::iter::repeat_n(c, run));
             s.push_str("</span>");
             k += run;
         }
