@@ -10,7 +10,7 @@
 //!
 //! let mut d = Directives::default();
 //! d.listen.push("127.0.0.1:8080".parse().unwrap());
-//! let server = Server::new(mpm::selected(), ConfigSource::Directives(d))?;
+//! let server = Server::new(mpm::selected(), ConfigSource::from(d))?;
 //! println!("listening on {:?}", server.local_addrs());
 //! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
 //! # Ok::<(), mpm::Error>(())

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     };
     let source = match &cli.config {
         Some(path) => ConfigSource::File(path.clone()),
-        None => ConfigSource::Directives(default_directives()),
+        None => ConfigSource::from(default_directives()),
     };
     if cli.version_info {
         return version(kind, &source);
@@ -49,7 +49,8 @@ fn main() -> ExitCode {
 /// Without `-f`: listen on 127.0.0.1:8080 with the strategy's defaults.
 fn default_directives() -> Directives {
     let mut d = Directives::default();
-    d.listen.push("127.0.0.1:8080".parse().expect("valid address"));
+    d.listen
+        .push("127.0.0.1:8080".parse().expect("valid address"));
     d.pid_file = Some(PathBuf::from("httpd.pid"));
     d
 }
@@ -72,7 +73,11 @@ fn test_config(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     for w in &config.warnings {
         eprintln!("{}", w.startup);
     }
-    print!("{}", config.summary());
+    let summary = config.summary();
+    print!("{summary}");
+    if !summary.ends_with('\n') {
+        println!();
+    }
     eprintln!("Syntax OK");
     ExitCode::SUCCESS
 }
@@ -84,11 +89,11 @@ fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     };
     let info = mpm::MpmInfo::new(kind, &config.limits, 0, mpm::core::mpm::MpmState::Starting);
     println!("Server version: mpm/{} (Unix)", env!("CARGO_PKG_VERSION"));
-    println!("Server built:   {}", option_env!("MPM_BUILD_DATE").unwrap_or("unknown"));
     println!(
-        "Architecture:   {}-bit",
-        std::mem::size_of::<usize>() * 8
+        "Server built:   {}",
+        option_env!("MPM_BUILD_DATE").unwrap_or("unknown")
     );
+    println!("Architecture:   {}-bit", std::mem::size_of::<usize>() * 8);
     print!("{}", info.version_lines());
     println!("Server compiled with....");
     let compiled: Vec<&str> = mpm::compiled_in().iter().map(|k| k.name()).collect();

@@ -97,7 +97,11 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
         args.push("--test-routes".into());
     }
     let log = match &cli.error_log {
-        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(f) => Stdio::from(f),
             Err(e) => {
                 eprintln!("httpd: -E {}: {e}", path.display());
@@ -134,6 +138,9 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    eprintln!("httpd: the server did not write {} within 10 s", pid_path.display());
+    eprintln!(
+        "httpd: the server did not write {} within 10 s",
+        pid_path.display()
+    );
     ExitCode::from(1)
 }

@@ -58,7 +58,10 @@ impl<'a> Acceptor<'a> {
             fds.push(PollFd::new(l.socket.as_fd(), PollFlags::POLLIN));
         }
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        match poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)) {
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        ) {
             Ok(0) | Err(Errno::EINTR) => return Accepted::Nothing,
             Ok(_) => {}
             Err(e) => return Accepted::Fatal(io::Error::from_raw_os_error(e as i32)),

@@ -21,14 +21,14 @@ pub mod observe;
 pub mod pidfile;
 pub mod scoreboard;
 pub mod server;
-pub mod status_page;
 pub mod status;
+pub mod status_page;
 pub mod sys;
 
-pub use error::{ConfigError, ConfigErrors, Error, Result};
 pub use child::ChildContext;
 pub use config::{Directives, ServerConfig};
 pub use control::{Command, Control};
+pub use error::{ConfigError, ConfigErrors, Error, Result};
 pub use kind::MpmKind;
 pub use limits::Limits;
 pub use mpm::{Mpm, MpmInfo};

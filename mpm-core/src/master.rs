@@ -328,9 +328,7 @@ impl<'a> Master<'a> {
         match cause {
             ExitCause::Exited(exit::CHILD_FATAL) => {
                 if current {
-                    tracing::error!(
-                        "Child {pid} returned a Fatal error... server is exiting!"
-                    );
+                    tracing::error!("Child {pid} returned a Fatal error... server is exiting!");
                     self.fatal = true;
                 } else {
                     tracing::warn!(
@@ -441,7 +439,10 @@ impl<'a> Master<'a> {
                 || stopping == 0
                 || (limits.server_limit as usize).saturating_sub(self.children.len()) > max;
             if let (Some(pid), true) = (retire, may_kill) {
-                tracing::debug!("idle {idle} > max spare {}: retiring {pid}", limits.max_spare());
+                tracing::debug!(
+                    "idle {idle} > max spare {}: retiring {pid}",
+                    limits.max_spare()
+                );
                 self.retire(pid);
             }
             self.spawn_rate = 1;
@@ -460,7 +461,9 @@ impl<'a> Master<'a> {
             }
             let free = self.free_slots((self.spawn_rate as usize).min(max - active));
             if free.is_empty() {
-                tracing::error!("scoreboard is full, not at MaxRequestWorkers.Increase ServerLimit.");
+                tracing::error!(
+                    "scoreboard is full, not at MaxRequestWorkers.Increase ServerLimit."
+                );
                 self.spawn_rate = 1;
                 return;
             }
@@ -470,9 +473,11 @@ impl<'a> Master<'a> {
                 } else {
                     "StartServers, or Min/MaxSpareServers), spawning {} children, there are {} idle"
                 };
-                let what = what
-                    .replacen("{}", &free.len().to_string(), 1)
-                    .replacen("{}", &idle.to_string(), 1);
+                let what = what.replacen("{}", &free.len().to_string(), 1).replacen(
+                    "{}",
+                    &idle.to_string(),
+                    1,
+                );
                 tracing::info!(
                     "server seems busy, (you may need to increase {what}, and {} total children",
                     self.children.len()
@@ -630,11 +635,15 @@ impl<'a> Master<'a> {
                 for pid in pids {
                     match steps[next_step] {
                         3 | 5 | 7 => {
-                            tracing::warn!("child process {pid} still did not exit, sending a SIGTERM");
+                            tracing::warn!(
+                                "child process {pid} still did not exit, sending a SIGTERM"
+                            );
                             self.kill(pid, Signal::SIGTERM);
                         }
                         9 => {
-                            tracing::error!("child process {pid} still did not exit, sending a SIGKILL");
+                            tracing::error!(
+                                "child process {pid} still did not exit, sending a SIGKILL"
+                            );
                             self.kill(pid, Signal::SIGKILL);
                         }
                         _ => {

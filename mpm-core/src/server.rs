@@ -19,7 +19,7 @@ pub enum ConfigSource {
     /// An httpd-syntax file, re-read at every restart.
     File(PathBuf),
     /// Directives from code or serde, validated again at every restart.
-    Directives(Directives),
+    Directives(Box<Directives>),
 }
 
 impl ConfigSource {
@@ -70,11 +70,8 @@ impl Server {
         if listeners.is_empty() {
             return Err(Error::NoListeners);
         }
-        let scoreboard = Scoreboard::create(
-            kind,
-            config.limits.server_limit,
-            config.limits.thread_limit,
-        )?;
+        let scoreboard =
+            Scoreboard::create(kind, config.limits.server_limit, config.limits.thread_limit)?;
         Ok(Server {
             mpm,
             source,
@@ -133,5 +130,17 @@ impl Server {
             handler,
         )?;
         master.run()
+    }
+}
+
+impl From<Directives> for ConfigSource {
+    fn from(d: Directives) -> Self {
+        ConfigSource::Directives(Box::new(d))
+    }
+}
+
+impl From<PathBuf> for ConfigSource {
+    fn from(p: PathBuf) -> Self {
+        ConfigSource::File(p)
     }
 }

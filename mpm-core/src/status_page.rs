@@ -1,13 +1,93 @@
-//! `/server-status` for handlers: the scoreboard of the running server as `?auto` text,
-//! `?json`, or an HTML page (`?refresh=N`).
+//! `/server-status` for handlers: the live scoreboard of the running server as `?auto`
+//! text, `?json`, `?prometheus` (text exposition), or an HTML page (`?refresh=N`).
 //!
-//! STUB until the status renderers land.
+//! ```no_run
+//! use mpm_core::http::Handler;
+//! let handler = Handler::http(|req| {
+//!     mpm_core::status_page::respond(&req)
+//!         .unwrap_or_else(|| http::Response::new(bytes::Bytes::from("hello\n")))
+//! });
+//! ```
 
+use crate::child;
+use crate::status::{self, StatusContext};
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 
-/// Answer `/server-status` requests; `None` for any other path.
+/// The path served.
+pub const PATH: &str = "/server-status";
+
+fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// Answer a request for [`PATH`]; `None` for any other path. Runs inside a child of a
+/// running server; elsewhere (no scoreboard) it answers 500, as Apache does without one.
 pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
-    let _ = req;
-    None
+    if req.uri().path() != PATH {
+        return None;
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain; charset=ISO-8859-1",
+            "server-status answers GET only\n".into(),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return Some(r);
+    }
+    let Some(info) = child::current() else {
+        return Some(reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain; charset=ISO-8859-1",
+            "Server status unavailable: no scoreboard in this process\n".into(),
+        ));
+    };
+    let query = req.uri().query().unwrap_or("");
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let ctx = StatusContext::from_limits(host, &info.config.limits);
+    let snap = info.scoreboard.snapshot();
+    let words: Vec<&str> = query.split(['&', ';']).collect();
+    Some(if words.contains(&"auto") {
+        reply(
+            StatusCode::OK,
+            "text/plain; charset=ISO-8859-1",
+            status::render_auto(&snap, &ctx),
+        )
+    } else if words.contains(&"json") {
+        reply(
+            StatusCode::OK,
+            "application/json",
+            status::render_json(&snap, &ctx),
+        )
+    } else if words.contains(&"prometheus") || words.contains(&"metrics") {
+        reply(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            status::render_prometheus(&snap, &ctx),
+        )
+    } else {
+        let refresh = status::parse_refresh(query);
+        let mut r = reply(
+            StatusCode::OK,
+            "text/html; charset=ISO-8859-1",
+            status::render_html(&snap, &ctx, refresh),
+        );
+        if let Some(n) = refresh {
+            if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+                r.headers_mut().insert("Refresh", v);
+            }
+        }
+        r
+    })
 }

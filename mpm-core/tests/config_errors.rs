@@ -247,7 +247,6 @@ fn last_occurrence_wins() {
 }
 
 #[test]
-#[ignore = "needs ListenSpec::from_str from the listen helper (a stub on this branch)"]
 fn listen_accumulates() {
     let c = ok(
         MpmKind::Event,

@@ -173,7 +173,6 @@ fn builder_builds_and_validates() {
 }
 
 #[test]
-#[ignore = "needs ListenSpec::from_str from the listen helper (a stub on this branch)"]
 fn builder_listen() {
     let c = ServerConfig::builder()
         .listen("127.0.0.1:0")

@@ -2,8 +2,8 @@
 
 use crate::conn_observer::ConnCounters;
 use crate::pool::{Job, Pool};
+use ::http::{Response, StatusCode};
 use bytes::Bytes;
-use http::{Response, StatusCode};
 use mpm_core::http::{self, Closing, Handler, HttpOptions};
 use mpm_core::mpm::exit;
 use mpm_core::observe::SlotObserver;
@@ -12,7 +12,6 @@ use mpm_core::ChildContext;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 
@@ -104,7 +103,12 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
             }
         }
     }
-    let graceful = match ctx.signals.fd().try_clone_to_owned().map(AsyncFd::new) {
+    let graceful = match ctx
+        .signals
+        .fd()
+        .try_clone_to_owned()
+        .map(mpm_core::sys::fd::async_fd)
+    {
         Ok(Ok(fd)) => fd,
         _ => {
             tracing::error!("child {}: cannot watch for graceful stop", ctx.slot);
@@ -168,7 +172,13 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
                 let jobs = jobs.clone();
                 async move {
                     let (tx, rx) = oneshot::channel();
-                    if jobs.send(Job { request: req, reply: tx }).is_err() {
+                    if jobs
+                        .send(Job {
+                            request: req,
+                            reply: tx,
+                        })
+                        .is_err()
+                    {
                         return unavailable();
                     }
                     rx.await.unwrap_or_else(|_| unavailable())

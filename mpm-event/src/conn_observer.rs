@@ -3,22 +3,34 @@
 
 use mpm_core::http::ConnObserver;
 use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Which async counter a connection is in.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Bucket {
-    None,
-    KeepAlive,
-    Writing,
-    Closing,
+    None = 0,
+    KeepAlive = 1,
+    Writing = 2,
+    Closing = 3,
+}
+
+impl Bucket {
+    fn from_u8(v: u8) -> Bucket {
+        match v {
+            1 => Bucket::KeepAlive,
+            2 => Bucket::Writing,
+            3 => Bucket::Closing,
+            _ => Bucket::None,
+        }
+    }
 }
 
 /// Tracks one connection; dropping it takes the connection out of every counter.
 pub(crate) struct ConnCounters {
     scoreboard: Scoreboard,
     slot: usize,
-    bucket: Cell<Bucket>,
+    bucket: AtomicU8,
 }
 
 impl ConnCounters {
@@ -27,12 +39,12 @@ impl ConnCounters {
         ConnCounters {
             scoreboard,
             slot,
-            bucket: Cell::new(Bucket::None),
+            bucket: AtomicU8::new(Bucket::None as u8),
         }
     }
 
     fn move_to(&self, next: Bucket) {
-        let prev = self.bucket.replace(next);
+        let prev = Bucket::from_u8(self.bucket.swap(next as u8, Ordering::Relaxed));
         if prev == next {
             return;
         }

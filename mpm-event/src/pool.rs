@@ -1,8 +1,8 @@
 //! The worker threads: they run blocking handler calls handed over by the connection layer.
 
+use ::http::{Request, Response};
 use bytes::Bytes;
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use http::{Request, Response};
 use mpm_core::http::{call_handler, HttpHandler};
 use mpm_core::observe::SlotObserver;
 use mpm_core::scoreboard::WorkerStatus;

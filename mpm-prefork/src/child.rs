@@ -96,7 +96,7 @@ fn watch_graceful(rt: &tokio::runtime::Runtime, fd: BorrowedFd<'_>, closing: Clo
         return;
     };
     rt.spawn(async move {
-        let Ok(async_fd) = tokio::io::unix::AsyncFd::new(owned) else {
+        let Ok(async_fd) = mpm_core::sys::fd::async_fd(owned) else {
             return;
         };
         if async_fd.readable().await.is_ok() {

@@ -104,7 +104,6 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     ctx.scoreboard.process(ctx.slot).set_quiescing(true);
     closing.close();
     drop(conn_txs);
-    drop(acceptor);
     for h in threads {
         let _ = h.join();
     }

@@ -10,7 +10,7 @@
 //! use mpm_core::{http::Handler, ConfigSource, Directives, Server};
 //! let mut d = Directives::default();
 //! d.listen.push("127.0.0.1:8080".parse().unwrap());
-//! let server = Server::new(Box::new(mpm_worker::WorkerMpm), ConfigSource::Directives(d))?;
+//! let server = Server::new(Box::new(mpm_worker::WorkerMpm), ConfigSource::from(d))?;
 //! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
 //! # Ok::<(), mpm_core::Error>(())
 //! ```

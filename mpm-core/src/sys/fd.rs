@@ -76,3 +76,12 @@ pub fn cloexec(fd: &impl std::os::fd::AsFd) -> Option<bool> {
     let r = unsafe { libc::fcntl(raw, libc::F_GETFD) };
     (r >= 0).then_some(r & libc::FD_CLOEXEC != 0)
 }
+
+/// Register an owned descriptor with the current tokio reactor, to await its readiness
+/// (e.g. the graceful-stop pipe). Must be called inside a runtime.
+pub fn async_fd(fd: OwnedFd) -> io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: the AsyncFd takes ownership of `fd`, so the descriptor stays open for exactly
+    // as long as it is registered and is closed only after deregistration, which is the
+    // I/O-safety contract `register` asks for.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
+}

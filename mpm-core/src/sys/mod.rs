@@ -4,4 +4,5 @@
 pub mod fd;
 pub mod privileges;
 pub mod process;
+pub mod shm;
 pub mod signal;

@@ -45,10 +45,12 @@ pub fn resolve(user: Option<&str>, group: Option<&str>) -> Result<Identity, Stri
     if let Some(g) = group {
         let gid = match numeric(g) {
             Some(n) => Gid::from_raw(n),
-            None => Group::from_name(g)
-                .map_err(|e| format!("Group {g}: cannot look up group: {e}"))?
-                .ok_or_else(|| format!("Group {g}: no such group"))?
-                .gid,
+            None => {
+                Group::from_name(g)
+                    .map_err(|e| format!("Group {g}: cannot look up group: {e}"))?
+                    .ok_or_else(|| format!("Group {g}: no such group"))?
+                    .gid
+            }
         };
         id.gid = Some(gid);
     }

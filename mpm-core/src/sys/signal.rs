@@ -97,7 +97,7 @@ pub fn take_pending() -> Vec<Signal> {
     let bits = PENDING.swap(0, Ordering::SeqCst);
     (1..64)
         .filter(|n| bits & (1u64 << n) != 0)
-        .filter_map(|n| Signal::try_from(n as i32).ok())
+        .filter_map(|n| Signal::try_from(n).ok())
         .collect()
 }
 
@@ -148,9 +148,6 @@ pub fn block_all() -> SigSet {
 
 /// Restore a mask returned by [`block_all`].
 pub fn restore_mask(old: &SigSet) {
-    let _ = nix::sys::signal::sigprocmask(
-        nix::sys::signal::SigmaskHow::SIG_SETMASK,
-        Some(old),
-        None,
-    );
+    let _ =
+        nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(old), None);
 }

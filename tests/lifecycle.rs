@@ -1,0 +1,265 @@
+//! Lifecycle of the real `httpd` example under every strategy: start counts, graceful
+//! restarts under load, crash respawn, stop, master death, recycling, privilege drop.
+
+mod common;
+
+use common::client::{self, Conn};
+use common::load::Load;
+use common::{procs, wait_until, Server};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Small limits per strategy: (config, start servers, threads per child, scoreboard length).
+fn small(mpm: &str) -> (String, usize, usize, usize) {
+    match mpm {
+        "prefork" => (
+            "StartServers 3\nMinSpareServers 1\nMaxSpareServers 10\nMaxRequestWorkers 20\n".into(),
+            3,
+            1,
+            20,
+        ),
+        _ => (
+            "StartServers 2\nServerLimit 8\nThreadLimit 4\nThreadsPerChild 4\nMinSpareThreads 1\nMaxSpareThreads 40\nMaxRequestWorkers 16\n".into(),
+            2,
+            4,
+            16,
+        ),
+    }
+}
+
+fn start_counts(mpm: &'static str) {
+    let (conf, start, tpc, sb_len) = small(mpm);
+    let server = Server::start(mpm, &conf);
+    assert!(
+        wait_until(Duration::from_secs(10), || server.children().len() == start),
+        "expected {start} children, got {:?}",
+        server.children()
+    );
+    // Every worker is up (idle) except the one serving the status request itself.
+    let mut status = Default::default();
+    let settled = wait_until(Duration::from_secs(10), || {
+        status = server.status();
+        status.get("IdleWorkers").map(String::as_str) == Some(&(start * tpc - 1).to_string())
+    });
+    assert!(settled, "status: {status:?}");
+    assert_eq!(status["BusyWorkers"], "1", "{status:?}");
+    assert_eq!(status["ServerMPM"], mpm);
+    assert_eq!(status["Scoreboard"].len(), sb_len, "{status:?}");
+    if tpc > 1 {
+        for pid in server.children() {
+            // ThreadsPerChild workers + the listener / connection-layer thread.
+            assert!(
+                wait_until(Duration::from_secs(5), || procs::threads(pid) == tpc + 1),
+                "child {pid} has {} threads, expected {}",
+                procs::threads(pid),
+                tpc + 1
+            );
+        }
+    }
+    assert_eq!(
+        std::process::id() as i32,
+        procs::stat(server.pid()).unwrap().0
+    );
+}
+
+fn graceful_restarts_under_load(mpm: &'static str) {
+    let (conf, start, _, _) = small(mpm);
+    let server = Server::start(mpm, &conf);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        >= start));
+    let load = Load::start(server.addr, 4, 2);
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_secs(1));
+        server.signal(libc::SIGUSR1);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let (ok, failed, errors) = load.finish();
+    assert_eq!(
+        failed,
+        0,
+        "{failed} failed requests of {}: {errors:?}",
+        ok + failed
+    );
+    assert!(ok > 50, "only {ok} requests were served");
+    let status = server.status();
+    assert_eq!(status["ParentServerMPMGeneration"], "5", "{status:?}");
+    // Old-generation children leave once their connections are done.
+    let old_gone = wait_until(Duration::from_secs(15), || {
+        let json = client::get(server.addr, "/server-status?json")
+            .map(|r| r.body_text())
+            .unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let procs = v["processes"].as_array().cloned().unwrap_or_default();
+        !procs.is_empty()
+            && procs
+                .iter()
+                .filter(|p| p["pid"].as_i64().unwrap_or(0) != 0)
+                .all(|p| p["generation"].as_u64() == Some(5))
+    });
+    assert!(
+        old_gone,
+        "old-generation children remain; log:\n{}",
+        server.log()
+    );
+}
+
+fn child_crash_respawn(mpm: &'static str) {
+    let (conf, start, _, _) = small(mpm);
+    let server = Server::start(mpm, &conf);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == start));
+    let before: HashSet<i32> = server.children().into_iter().collect();
+    let victim = *before.iter().next().unwrap();
+    let load = Load::start(server.addr, 0, 1);
+    procs::kill(victim, libc::SIGKILL);
+    let replaced = wait_until(Duration::from_secs(2), || {
+        let now = server.children();
+        now.len() == start && !now.contains(&victim)
+    });
+    let (ok, _failed, _) = load.finish();
+    assert!(
+        replaced,
+        "no replacement within 2 s: {:?}",
+        server.children()
+    );
+    assert!(ok > 0);
+    assert!(
+        wait_until(Duration::from_secs(5), || server
+            .log()
+            .contains(&format!("child pid {victim} exit signal SIGKILL"))),
+        "crash not logged:\n{}",
+        server.log()
+    );
+    // The server still serves.
+    assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
+}
+
+fn term_stops_everything(mpm: &'static str) {
+    let (conf, start, _, _) = small(mpm);
+    let mut server = Server::start(mpm, &conf);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == start));
+    assert!(server.pid_file().exists());
+    let children = server.children();
+    server.signal(libc::SIGTERM);
+    assert!(
+        server.wait_exit(Duration::from_secs(2)),
+        "master still running"
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || children
+            .iter()
+            .all(|p| !procs::alive(*p))),
+        "children survive"
+    );
+    assert!(!server.pid_file().exists(), "PidFile left behind");
+}
+
+fn master_kill_takes_children(mpm: &'static str) {
+    let (conf, start, _, _) = small(mpm);
+    let mut server = Server::start(mpm, &conf);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == start));
+    let children = server.children();
+    server.signal(libc::SIGKILL);
+    assert!(server.wait_exit(Duration::from_secs(2)));
+    assert!(
+        wait_until(Duration::from_secs(2), || children
+            .iter()
+            .all(|p| !procs::alive(*p))),
+        "orphans survive the master: {children:?}"
+    );
+}
+
+fn max_connections_per_child(mpm: &'static str) {
+    let (conf, _, _, _) = small(mpm);
+    let server = Server::start(mpm, &format!("{conf}MaxConnectionsPerChild 10\n"));
+    let mut pids = HashSet::new();
+    for i in 0..200 {
+        let r = client::get(server.addr, "/pid")
+            .unwrap_or_else(|e| panic!("request {i} failed: {e}\n{}", server.log()));
+        assert_eq!(r.status, 200);
+        pids.insert(r.body_text().trim().to_string());
+    }
+    assert!(pids.len() > 3, "child pids did not turn over: {pids:?}");
+}
+
+fn handler_panic_costs_one_response(mpm: &'static str) {
+    let (conf, _, _, _) = small(mpm);
+    let server = Server::start(mpm, &conf);
+    let mut conn = Conn::open(server.addr).unwrap();
+    let pid_before = conn.get("/pid").unwrap().body_text();
+    let r = conn.get("/panic").unwrap();
+    assert_eq!(r.status, 500);
+    let r = client::get(server.addr, "/").unwrap();
+    assert_eq!(r.status, 200);
+    if mpm != "prefork" {
+        // The same child, with its threads, goes on.
+        let mut conn = Conn::open(server.addr).unwrap();
+        let mut seen = HashSet::new();
+        for _ in 0..20 {
+            seen.insert(conn.get("/pid").unwrap().body_text());
+        }
+        assert!(
+            server.children().len() >= 2 || seen.contains(&pid_before),
+            "the child died"
+        );
+    }
+    assert!(server.log().contains("panic"), "panic not logged");
+}
+
+fn privilege_drop(mpm: &'static str) {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
+        eprintln!("skipped: no user nobody");
+        return;
+    };
+    let (conf, start, _, _) = small(mpm);
+    let server = Server::start(mpm, &format!("{conf}User nobody\n"));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == start));
+    assert!(wait_until(Duration::from_secs(5), || server
+        .children()
+        .iter()
+        .all(
+            |p| procs::ids(*p) == Some((nobody.uid.as_raw(), nobody.gid.as_raw()))
+        )));
+    assert_eq!(
+        procs::ids(server.pid()).unwrap().0,
+        0,
+        "the master stays root"
+    );
+    assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
+}
+
+macro_rules! for_each_mpm {
+    ($($test:ident),* $(,)?) => {
+        mod prefork { $( #[test] fn $test() { super::$test("prefork") } )* }
+        mod worker { $( #[test] fn $test() { super::$test("worker") } )* }
+        mod event { $( #[test] fn $test() { super::$test("event") } )* }
+    };
+}
+
+for_each_mpm!(
+    start_counts,
+    graceful_restarts_under_load,
+    child_crash_respawn,
+    term_stops_everything,
+    master_kill_takes_children,
+    max_connections_per_child,
+    handler_panic_costs_one_response,
+    privilege_drop,
+);
