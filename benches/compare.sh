@@ -243,7 +243,9 @@ EOF
     esac
 }
 
-# Each start_* sets PID (the master), PORT, ERRLOG, RELOAD_SIGNAL.
+# Each start_* sets PID (the master), PORT, ERRLOG, RELOAD_SIGNAL. Servers start in a
+# session of their own (setsid, which execs in place: $! is the server): Apache's prefork
+# signals its whole process group on a graceful restart, and that must not be us.
 start_apache() {
     local mpm=$1 dir=$WORK/apache-$1
     mkdir -p "$dir/htdocs" "$dir/run"
@@ -283,7 +285,7 @@ EOF
         cat "$dir/configtest.log" >&2
         return 1
     fi
-    "$APACHE" -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stdout.log" 2>&1 </dev/null &
+    setsid "$APACHE" -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stdout.log" 2>&1 </dev/null &
     PID=$!
     STARTED+=("$PID")
 }
@@ -333,7 +335,7 @@ EOF
         cat "$dir/configtest.log" >&2
         return 1
     fi
-    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$ERRLOG" >"$dir/stdout.log" 2>&1 </dev/null &
+    setsid "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$ERRLOG" >"$dir/stdout.log" 2>&1 </dev/null &
     PID=$!
     STARTED+=("$PID")
 }
@@ -356,9 +358,21 @@ EOF
         cat "$dir/configtest.log" >&2
         return 1
     fi
-    "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
+    setsid "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
     PID=$!
     STARTED+=("$PID")
+}
+
+# setsid execs in place when it is not a process-group leader (our background jobs never
+# are); should it have forked, follow it to the server.
+resolve_pid() {
+    local i kid
+    for ((i = 0; i < 20; i++)); do
+        [[ $(cat "/proc/$PID/comm" 2>/dev/null) == setsid ]] || return 0
+        kid=$(pgrep -P "$PID" | head -n1 || true)
+        if [[ -n $kid ]]; then PID=$kid; STARTED+=("$PID"); return 0; fi
+        sleep 0.05
+    done
 }
 
 server_failed() {
@@ -396,6 +410,7 @@ bench_server() {
         nginx) start_nginx || { FAILED+=("$name"); return 0; } ;;
         mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 0; } ;;
     esac
+    resolve_pid
     if ! python3 "$HELPERS/procs.py" wait "$PORT" "$PID" 15; then
         server_failed "$name"
         stop_tree "$PID"
