@@ -363,16 +363,15 @@ EOF
     STARTED+=("$PID")
 }
 
-# setsid execs in place when it is not a process-group leader (our background jobs never
-# are); should it have forked, follow it to the server.
-resolve_pid() {
-    local i kid
-    for ((i = 0; i < 20; i++)); do
-        [[ $(cat "/proc/$PID/comm" 2>/dev/null) == setsid ]] || return 0
-        kid=$(pgrep -P "$PID" | head -n1 || true)
-        if [[ -n $kid ]]; then PID=$kid; STARTED+=("$PID"); return 0; fi
-        sleep 0.05
-    done
+# $! must be the server itself (what we signal and measure): setsid execs in place unless
+# its caller leads a process group, which background jobs of a script never do.
+check_pid() { # expected-executable
+    local exe
+    exe=$(readlink "/proc/$PID/exe" 2>/dev/null || true)
+    if [[ $exe != "$1" ]]; then
+        log "ERROR: pid $PID is ${exe:-gone}, not $1"
+        return 1
+    fi
 }
 
 server_failed() {
@@ -410,7 +409,6 @@ bench_server() {
         nginx) start_nginx || { FAILED+=("$name"); return 0; } ;;
         mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 0; } ;;
     esac
-    resolve_pid
     if ! python3 "$HELPERS/procs.py" wait "$PORT" "$PID" 15; then
         server_failed "$name"
         stop_tree "$PID"
@@ -423,6 +421,13 @@ bench_server() {
         return 0
     fi
     while IFS= read -r line; do record "$name" "${line%%=*}" "${line#*=}"; done <"$WORK/$name.check"
+    local exe
+    case $kind in apache) exe=$APACHE ;; nginx) exe=$NGINX ;; mpm) exe=$BIN ;; esac
+    if ! check_pid "$(readlink -f "$exe")"; then
+        server_failed "$name"
+        stop_tree "$PID"
+        return 0
+    fi
 
     # Idle memory, after the start-up children have settled.
     python3 "$HELPERS/procs.py" settle "$PID" 6
