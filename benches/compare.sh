@@ -404,6 +404,7 @@ parse_into() { # name label parser file
 bench_server() {
     local name=$1 kind=${1%%-*} mpm=${1#*-} line sigpid
     log "== $name"
+    record "$name" loadavg "$(cut -d' ' -f1 /proc/loadavg)"
     case $kind in
         apache) start_apache "$mpm" || { FAILED+=("$name"); return 0; } ;;
         nginx) start_nginx || { FAILED+=("$name"); return 0; } ;;
@@ -519,6 +520,7 @@ meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)), return 2
 meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx and mpm answer from memory. Response sizes differ by their headers (row 'response size')."
 meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
 meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
+meta "machine load" "1-minute load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run (row 'load average' gives it at each server's start; other work on the machine skews the figures)"
 meta "run time" "${ELAPSED} s for the whole script, build included"
 ((${#FAILED[@]})) && meta "left out" "${FAILED[*]} (did not build or start; see the run's log)"
 

@@ -53,6 +53,7 @@ ROWS = [
     ("graceful.socket_errors", "5 graceful restarts: socket errors", 0),
     ("graceful.non2xx", "5 graceful restarts: non-2xx responses", 0),
     ("response_bytes", "response size, headers + body (bytes)", 0),
+    ("loadavg", "load average (1 min) of the machine at this server's start", 2),
 ]
 
 
