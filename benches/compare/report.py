@@ -57,6 +57,10 @@ ROWS = [
 ]
 
 
+# Context rows, not comparisons.
+NO_RATIO = {"loadavg", "response_bytes"}
+
+
 def load(path):
     data = {}
     with open(path) as f:
@@ -106,7 +110,7 @@ def table(data, present):
                 continue
             v = num(data, s, key)
             cell = fmt(v, dec)
-            if s in BASELINE:
+            if s in BASELINE and key not in NO_RATIO:
                 cell += ratio(v, num(data, BASELINE[s], key))
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -147,7 +151,7 @@ def targets(data):
     return "| target (issue #6) | this run | |\n|---|---|---|\n" + "\n".join(out)
 
 
-def svg(data, present):
+def svg(data, present, caption):
     servers = [(s, label) for s, label in SERVERS if s in present]
     series = [("ka.rps", "wrk keep-alive", "#3b6ea5"), ("close.rps", "wrk Connection: close", "#e08a2c")]
     values = [num(data, s, k) or 0.0 for s, _ in servers for k, _, _ in series]
@@ -170,6 +174,8 @@ def svg(data, present):
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="16">'
         "Requests per second, 14-byte response, 127.0.0.1 (higher is better)</text>",
+        f'<text x="{width / 2}" y="42" text-anchor="middle" font-size="11" fill="#555">'
+        f"{html.escape(caption)}</text>",
     ]
     for i in range(5):
         v = axis_max * i / 4
@@ -207,13 +213,17 @@ def svg(data, present):
 def main(results, meta, out_md, out_svg):
     data = load(results)
     present = [s for s, _ in SERVERS if s in data]
-    meta_lines = []
+    meta_lines, meta_map = [], {}
     with open(meta) as f:
         for line in f:
             line = line.rstrip("\n")
             if line:
                 label, _, text = line.partition("\t")
                 meta_lines.append(f"- **{label}**: {text}")
+                meta_map[label] = text
+    caption = "; ".join(meta_map[k] for k in ("command", "date") if k in meta_map)
+    if "machine" in meta_map:
+        caption += "; " + meta_map["machine"].split(",")[0]
     md = [
         "# Load comparison: mpm vs Apache httpd 2.4 vs nginx",
         "",
@@ -233,7 +243,7 @@ def main(results, meta, out_md, out_svg):
     with open(out_md, "w") as f:
         f.write("\n".join(md))
     with open(out_svg, "w") as f:
-        f.write(svg(data, present))
+        f.write(svg(data, present, caption))
     return 0
 
 
