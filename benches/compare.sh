@@ -170,8 +170,8 @@ fi
 # ---------------------------------------------------------------- setup ------------
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
-if ((NOFILE < CONNS + 1000)); then
-    echo "compare.sh: open-file limit $NOFILE is too low for --conns $CONNS (need $((CONNS + 1000)); raise the hard limit, e.g. ulimit -Hn)" >&2
+if ((NOFILE < CONNS + 1100)); then
+    echo "compare.sh: open-file limit $NOFILE is too low for --conns $CONNS (need $((CONNS + 1100)); raise the hard limit, e.g. ulimit -Hn)" >&2
     exit 1
 fi
 WORK=$(mktemp -d /tmp/mpm-compare.XXXXXX)
@@ -306,7 +306,7 @@ worker_processes 2;
 $user_line
 pid $dir/nginx.pid;
 error_log $ERRLOG warn;
-worker_rlimit_nofile $((CONNS * 2 + 2048));
+worker_rlimit_nofile $NOFILE;
 events {
     worker_connections $((CONNS + 1024));
 }
@@ -401,34 +401,40 @@ parse_into() { # name label parser file
     while IFS= read -r line; do record "$1" "$2.${line%%=*}" "${line#*=}"; done <"$4.kv"
 }
 
-bench_server() {
-    local name=$1 kind=${1%%-*} mpm=${1#*-} line sigpid
-    log "== $name"
-    record "$name" loadavg "$(cut -d' ' -f1 /proc/loadavg)"
+# Start one server and make sure it answers GET / correctly; sets PID and PORT.
+launch() {
+    local name=$1 kind=${1%%-*} mpm=${1#*-} line exe
     case $kind in
-        apache) start_apache "$mpm" || { FAILED+=("$name"); return 0; } ;;
-        nginx) start_nginx || { FAILED+=("$name"); return 0; } ;;
-        mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 0; } ;;
+        apache) start_apache "$mpm" || { FAILED+=("$name"); return 1; } ;;
+        nginx) start_nginx || { FAILED+=("$name"); return 1; } ;;
+        mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 1; } ;;
     esac
     if ! python3 "$HELPERS/procs.py" wait "$PORT" "$PID" 15; then
         server_failed "$name"
         stop_tree "$PID"
-        return 0
+        return 1
     fi
     if ! python3 "$HELPERS/procs.py" check "$PORT" >"$WORK/$name.check" 2>&1; then
         cat "$WORK/$name.check" >&2
         server_failed "$name"
         stop_tree "$PID"
-        return 0
+        return 1
     fi
     while IFS= read -r line; do record "$name" "${line%%=*}" "${line#*=}"; done <"$WORK/$name.check"
-    local exe
     case $kind in apache) exe=$APACHE ;; nginx) exe=$NGINX ;; mpm) exe=$BIN ;; esac
     if ! check_pid "$(readlink -f "$exe")"; then
         server_failed "$name"
         stop_tree "$PID"
-        return 0
+        return 1
     fi
+}
+
+# Memory on one fresh start, loads and graceful restarts on a second fresh start.
+bench_server() {
+    local name=$1 line sigpid
+    log "== $name"
+    record "$name" loadavg "$(cut -d' ' -f1 /proc/loadavg)"
+    launch "$name" || return 0
 
     # Idle memory, after the start-up children have settled.
     python3 "$HELPERS/procs.py" settle "$PID" 6
@@ -452,8 +458,11 @@ bench_server() {
         log "the idle-connection test failed for $name:"
         cat "$WORK/$name.conns" >&2
     fi
-    # Let the held connections' teardown finish before loading.
-    python3 "$HELPERS/procs.py" settle "$PID" 5
+    stop_tree "$PID"
+
+    log "restarting $name for the loads"
+    launch "$name" || return 0
+    python3 "$HELPERS/procs.py" settle "$PID" 6
 
     log "wrk keep-alive"
     wrk_run "$name" ka
@@ -516,8 +525,9 @@ meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -
 meta "loads" "wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s --latency (keep-alive); the same with -H 'Connection: close'; ab -r -n $AB_N -c $WRK_CONNS (no keep-alive); wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times. Client and server share the machine's CPUs."
 meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
 meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor 2; MaxConnectionsPerChild 0 (Debian's stock mpm_*.conf values)"
-meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)), return 200 from memory"
+meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)) (sized for the idle-connection test; nginx allocates its connection table up front, so its idle PSS grows with it), worker_rlimit_nofile $NOFILE, return 200 from memory"
 meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx and mpm answer from memory. Response sizes differ by their headers (row 'response size')."
+meta "fresh starts" "each server is started twice: once for idle memory and the idle connections, once more for the loads and the graceful restarts"
 meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
 meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
 meta "machine load" "1-minute load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run (row 'load average' gives it at each server's start; other work on the machine skews the figures)"
