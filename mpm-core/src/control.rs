@@ -18,6 +18,9 @@ pub enum Command {
     GracefulRestart,
     /// Graceful stop (SIGWINCH): stop accepting, drain, bounded by GracefulShutdownTimeout.
     GracefulStop,
+    /// Binary upgrade (SIGUSR2): start the executable again with the listeners inherited;
+    /// once it is ready, this master drains and exits (see `crate::upgrade`).
+    Upgrade,
 }
 
 impl Command {
@@ -28,6 +31,7 @@ impl Command {
             Command::Restart => Signal::SIGHUP,
             Command::GracefulRestart => Signal::SIGUSR1,
             Command::GracefulStop => Signal::SIGWINCH,
+            Command::Upgrade => Signal::SIGUSR2,
         }
     }
 
@@ -38,6 +42,7 @@ impl Command {
             Signal::SIGHUP => Some(Command::Restart),
             Signal::SIGUSR1 => Some(Command::GracefulRestart),
             Signal::SIGWINCH => Some(Command::GracefulStop),
+            Signal::SIGUSR2 => Some(Command::Upgrade),
             _ => None,
         }
     }
@@ -46,6 +51,7 @@ impl Command {
     /// graceful restart (a TERM during a graceful stop makes it a hard stop, as Apache).
     pub fn strength(self) -> u8 {
         match self {
+            Command::Upgrade => 0,
             Command::GracefulRestart => 1,
             Command::Restart => 2,
             Command::GracefulStop => 3,
@@ -108,5 +114,9 @@ impl Control {
     /// [`Command::GracefulStop`].
     pub fn graceful_stop(&self) -> Result<()> {
         self.send(Command::GracefulStop)
+    }
+    /// [`Command::Upgrade`].
+    pub fn upgrade(&self) -> Result<()> {
+        self.send(Command::Upgrade)
     }
 }

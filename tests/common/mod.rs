@@ -70,6 +70,18 @@ impl Server {
     /// As [`Server::start`], with extra command-line arguments.
     pub fn start_with(mpm: &'static str, conf: &str, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, &httpd_path(), mpm, conf, extra, &[])
+    }
+
+    /// Start a given executable (e.g. a copy of httpd in `dir`) with extra environment.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        exe: &Path,
+        mpm: &'static str,
+        conf: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let conf_path = dir.path().join("httpd.conf");
         let full = format!(
             "Listen 127.0.0.1:0\nPidFile {}\n{conf}\n",
@@ -77,7 +89,8 @@ impl Server {
         );
         std::fs::write(&conf_path, full).expect("write conf");
         let log = std::fs::File::create(dir.path().join("error_log")).expect("log file");
-        let child = Command::new(httpd_path())
+        let child = Command::new(exe)
+            .envs(envs.iter().copied())
             .arg("-f")
             .arg(&conf_path)
             .arg(format!("--mpm={mpm}"))
