@@ -30,7 +30,9 @@ const MAX_SPAWN_RATE: u32 = 32;
 /// Crash respawns allowed back to back before waiting for maintenance.
 const MAX_SUCCESSIVE_KILLS: u32 = 3;
 /// The signals the master handles.
-const MASTER_SIGNALS: [Signal; 7] = [
+const MASTER_SIGNALS: [Signal; 9] = [
+    Signal::SIGTTIN,
+    Signal::SIGTTOU,
     Signal::SIGTERM,
     Signal::SIGINT,
     Signal::SIGHUP,
@@ -168,6 +170,12 @@ impl<'a> Master<'a> {
             self.notifier.watchdog_tick();
             let mut command: Option<Command> = None;
             for sig in self.signals.take() {
+                if let Some(c @ (Command::MoreSpares | Command::FewerSpares)) =
+                    Command::from_signal(sig)
+                {
+                    self.adjust_spares(c == Command::MoreSpares);
+                    continue;
+                }
                 if let Some(c) = Command::from_signal(sig) {
                     if command.is_none_or(|p| c.strength() > p.strength()) {
                         command = Some(c);
@@ -190,7 +198,7 @@ impl<'a> Master<'a> {
                 Some(Command::Restart) => self.restart(),
                 Some(Command::GracefulRestart) => self.graceful_restart(),
                 Some(Command::Upgrade) => self.start_upgrade(),
-                None => {}
+                Some(Command::MoreSpares | Command::FewerSpares) | None => {}
             }
             if !self.ready_sent && self.any_worker_ready() {
                 self.ready_sent = true;
@@ -682,6 +690,37 @@ impl<'a> Master<'a> {
             p.remove();
         }
         Ok(())
+    }
+
+    /// SIGTTIN / SIGTTOU: move both spare bounds by one child's worth of workers, keeping
+    /// them within what MaxRequestWorkers allows. Lasts until the next restart re-reads
+    /// the configuration.
+    fn adjust_spares(&mut self, more: bool) {
+        let l = &mut self.config.limits;
+        let step = l.threads_per_child.max(1);
+        let cap = l.max_request_workers.max(step);
+        let (min, max) = match l.kind {
+            MpmKind::Prefork => (&mut l.min_spare_servers, &mut l.max_spare_servers),
+            _ => (&mut l.min_spare_threads, &mut l.max_spare_threads),
+        };
+        if more {
+            *min = (*min + step).min(cap);
+            *max = (*max + step).min(cap + step).max(*min + 1);
+        } else {
+            *min = min.saturating_sub(step).max(1);
+            *max = max.saturating_sub(step).max(*min + 1);
+        }
+        tracing::info!(
+            "{} received: spare {} now {}..{}",
+            if more { "SIGTTIN" } else { "SIGTTOU" },
+            if l.kind == MpmKind::Prefork {
+                "servers"
+            } else {
+                "threads"
+            },
+            l.min_spare(),
+            l.max_spare()
+        );
     }
 
     fn start_upgrade(&mut self) {
