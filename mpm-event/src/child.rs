@@ -52,9 +52,14 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
                 }
             };
             let local = tokio::task::LocalSet::new();
-            let code = local.block_on(&rt, serve(&ctx, &pool));
+            let code = local.block_on(&rt, serve(&ctx, Dispatch::Pool(&pool)));
             pool.shutdown();
             code
+        }
+        Handler::Async(h) => {
+            // Inline on the connection layer: no worker thread, no hop.
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, serve(&ctx, Dispatch::Inline(h.clone())))
         }
         Handler::Connection(_) => {
             // Raw connection handlers are blocking by contract: the worker strategy's
@@ -67,7 +72,15 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
 }
 
-async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
+/// Where handler calls go.
+enum Dispatch<'a> {
+    /// Blocking handlers: to the worker threads.
+    Pool(&'a Pool),
+    /// Async handlers: run inline on the connection layer.
+    Inline(std::sync::Arc<dyn http::AsyncHandler>),
+}
+
+async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     let limits = &ctx.config.limits;
     let tpc = limits.threads_per_child as usize;
     // Apache floors the factor (integer arithmetic on factor×16 / 16); we keep the
@@ -82,9 +95,14 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
         closing: Cell::new(0),
         conn_done: Notify::new(),
     });
-    let Some(jobs) = pool.submitter() else {
-        return exit::CHILD_SICK;
+    let (pool, jobs, inline) = match &dispatch {
+        Dispatch::Pool(pool) => match pool.submitter() {
+            Some(jobs) => (Some(*pool), Some(jobs), None),
+            None => return exit::CHILD_SICK,
+        },
+        Dispatch::Inline(h) => (None, None, Some(h.clone())),
     };
+    let freed = pool.map(|p| p.freed.clone()).unwrap_or_default();
     let mut listeners = Vec::new();
     for l in ctx.listeners {
         let std_listener = match l.socket.try_clone() {
@@ -127,12 +145,16 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
         }
         // Apache's accept limit: pause while open connections (less those closing)
         // reach ThreadsPerChild + idle workers × AsyncRequestWorkerFactor.
-        let limit = tpc + (pool.idle() as f64 * factor) as usize;
+        // (Inline async handlers take no worker, so no such limit applies to them.)
+        let limit = match pool {
+            Some(pool) => tpc + (pool.idle() as f64 * factor) as usize,
+            None => usize::MAX,
+        };
         if shared.conns.get().saturating_sub(shared.closing.get()) >= limit {
             proc_slot.set_not_accepting(true);
             tokio::select! {
                 _ = shared.conn_done.notified() => {}
-                _ = pool.freed.notified() => {}
+                _ = freed.notified() => {}
                 _ = graceful.readable() => {}
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
@@ -165,20 +187,26 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
         let opts = opts.clone();
         let closing = closing.clone();
         let jobs = jobs.clone();
+        let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
         tokio::task::spawn_local(async move {
             let counters = ConnCounters::open(shared.scoreboard.clone(), shared.slot);
             let call = |req| {
                 let jobs = jobs.clone();
+                let inline = inline.clone();
                 async move {
+                    if let Some(h) = inline {
+                        return http::call_async(h.as_ref(), req).await;
+                    }
+                    let Some(jobs) = jobs else {
+                        return unavailable();
+                    };
                     let (tx, rx) = oneshot::channel();
-                    if jobs
-                        .send(Job {
-                            request: req,
-                            reply: tx,
-                        })
-                        .is_err()
-                    {
+                    let job = Job {
+                        request: req,
+                        reply: tx,
+                    };
+                    if jobs.send(job).is_err() {
                         return unavailable();
                     }
                     rx.await.unwrap_or_else(|_| unavailable())

@@ -31,12 +31,17 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// missing, build it once).
 pub fn httpd_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
+    PATH.get_or_init(|| example_path("httpd")).clone()
+}
+
+/// Build (if needed) and locate the example `name`, with every strategy compiled in.
+pub fn example_path(name: &str) -> PathBuf {
+    {
         let exe = std::env::current_exe().expect("test exe path");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let candidate = profile_dir.join("examples").join("httpd");
+        let candidate = profile_dir.join("examples").join(name);
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "httpd", "--all-features"])
+            .args(["build", "--quiet", "--example", name, "--all-features"])
             .args(if profile_dir.ends_with("release") {
                 vec!["--release"]
             } else {
@@ -45,11 +50,10 @@ pub fn httpd_path() -> PathBuf {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building the httpd example failed");
+        assert!(status.success(), "building the {name} example failed");
         assert!(candidate.exists(), "{} missing", candidate.display());
         candidate
-    })
-    .clone()
+    }
 }
 
 /// A running `httpd` master and the directory holding its config, PidFile and log.
