@@ -433,6 +433,7 @@ impl<'a> Master<'a> {
                         sig as i32
                     );
                 }
+                self.scoreboard.count_crash(sig as i32);
                 if current && !child.quiescing && !self.fatal {
                     self.crash_streak += 1;
                     if self.crash_streak <= MAX_SUCCESSIVE_KILLS {
@@ -609,6 +610,7 @@ impl<'a> Master<'a> {
             return;
         };
         self.apply(config);
+        self.scoreboard.count_graceful_restart();
         let old: Vec<Pid> = self.children.keys().copied().collect();
         for pid in old {
             self.retire(pid);
