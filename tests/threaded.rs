@@ -205,7 +205,9 @@ fn event_all_workers_blocked_new_and_parked_connections() {
 }
 
 fn accepting(c: &mut Conn) -> bool {
-    let r = c.get("/server-status?json").expect("status over a parked connection");
+    let r = c
+        .get("/server-status?json")
+        .expect("status over a parked connection");
     assert_eq!(r.status, 200);
     let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
     let procs = v["processes"].as_array().expect("processes").clone();
@@ -236,13 +238,14 @@ fn event_accept_limit_async_request_worker_factor() {
     assert!(wait_until(Duration::from_secs(10), || sleeping_workers(
         child
     ) == 1));
-    // Three open connections, one idle worker: 3 >= 2 + 1 × 1.
+    // Three open connections, one idle worker: 3 >= 2 + 1 × 1. A new connection is not
+    // accepted although a worker is idle...
+    let newcomer = send_close(server.addr, "/");
+    // ... and the scoreboard says so.
     assert!(
         wait_until(Duration::from_secs(5), || !accepting(&mut p1)),
         "the child still accepts at the limit"
     );
-    // A new connection is not accepted although a worker is idle...
-    let newcomer = send_close(server.addr, "/");
     let n = newcomer.join().unwrap();
     assert_ok_then_eof("newcomer", &n, "Hello, world!\n");
     let s = slow.join().unwrap();
@@ -524,9 +527,7 @@ fn worker_seed_config_scaled_trims_one_child_per_second() {
         "trimmed too fast: {samples:?}"
     );
     assert!(
-        samples
-            .windows(2)
-            .all(|w| w[1].1 + 1 >= w[0].1),
+        samples.windows(2).all(|w| w[1].1 + 1 >= w[0].1),
         "more than one child retired at once: {samples:?}"
     );
     // And it stays there (idle 60 ≤ MaxSpareThreads, ≥ MinSpareThreads).
