@@ -10,7 +10,7 @@ mod common;
 
 use common::client::{Conn, Response};
 use common::keepalive::KeepAliveLoad;
-use common::threads::{raise_nofile, sleeping_workers};
+use common::threads::{raise_nofile, wait_sleeping_workers};
 use common::{wait_until, Server};
 use std::io;
 use std::net::SocketAddr;
@@ -95,12 +95,12 @@ fn block_both_workers(
     let sent = Instant::now();
     let a = send_close(server.addr, "/sleep?ms=1500");
     assert!(
-        wait_until(Duration::from_secs(10), || sleeping_workers(child) == 1),
+        wait_sleeping_workers(child, 1, Duration::from_secs(10)),
         "the first slow request did not reach a worker"
     );
     let b = send_close(server.addr, "/sleep?ms=3000");
     assert!(
-        wait_until(Duration::from_secs(10), || sleeping_workers(child) == 2),
+        wait_sleeping_workers(child, 2, Duration::from_secs(10)),
         "the second slow request did not reach a worker"
     );
     (a, b, sent)
@@ -235,9 +235,7 @@ fn event_accept_limit_async_request_worker_factor() {
 
     let slow_sent = Instant::now();
     let slow = send_close(server.addr, "/sleep?ms=2500");
-    assert!(wait_until(Duration::from_secs(10), || sleeping_workers(
-        child
-    ) == 1));
+    assert!(wait_sleeping_workers(child, 1, Duration::from_secs(10)));
     // Three open connections, one idle worker: 3 >= 2 + 1 × 1. A new connection is not
     // accepted although a worker is idle...
     let newcomer = send_close(server.addr, "/");

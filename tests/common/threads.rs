@@ -17,21 +17,38 @@ pub fn named(pid: i32, prefix: &str) -> Vec<i32> {
 
 /// Whether thread `tid` of `pid` is blocked in `nanosleep`/`clock_nanosleep` (the example's
 /// `/sleep` route uses `std::thread::sleep`; idle workers wait on a futex instead).
-pub fn in_sleep(pid: i32, tid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).is_ok_and(|s| {
-        matches!(
-            s.split_whitespace().next(),
-            Some("35") | Some("230") // x86_64 nanosleep, clock_nanosleep
-        )
-    })
+/// `None` when the kernel does not show it (`/proc/<pid>/task/<tid>/syscall` needs ptrace
+/// access, and its numbers are the x86_64 ones).
+pub fn in_sleep(pid: i32, tid: i32) -> Option<bool> {
+    if !cfg!(target_arch = "x86_64") {
+        return None;
+    }
+    let s = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok()?;
+    Some(matches!(
+        s.split_whitespace().next(),
+        Some("35") | Some("230") // nanosleep, clock_nanosleep
+    ))
 }
 
-/// How many of the `worker-*` threads of `pid` are inside the `/sleep` handler.
-pub fn sleeping_workers(pid: i32) -> usize {
-    named(pid, "worker-")
-        .into_iter()
-        .filter(|&t| in_sleep(pid, t))
-        .count()
+/// How many of the `worker-*` threads of `pid` are inside the `/sleep` handler, if the
+/// kernel lets us see it.
+pub fn sleeping_workers(pid: i32) -> Option<usize> {
+    let mut n = 0;
+    for t in named(pid, "worker-") {
+        n += usize::from(in_sleep(pid, t)?);
+    }
+    Some(n)
+}
+
+/// Wait until `n` workers of `pid` are in the `/sleep` handler. Where that cannot be
+/// seen, wait a fixed, generous settling time instead.
+pub fn wait_sleeping_workers(pid: i32, n: usize, timeout: std::time::Duration) -> bool {
+    if sleeping_workers(pid).is_none() {
+        eprintln!("cannot see worker threads' syscalls; settling for 500 ms instead");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        return true;
+    }
+    super::wait_until(timeout, || sleeping_workers(pid) == Some(n))
 }
 
 /// Raise this process's soft RLIMIT_NOFILE to its hard limit (children inherit it);
