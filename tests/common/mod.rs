@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod keepalive;
 pub mod load;
 pub mod procs;
+pub mod threads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
