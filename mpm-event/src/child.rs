@@ -211,38 +211,42 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let jobs = jobs.clone();
         let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
-        tokio::task::spawn_local(async move {
-            let counters = ConnCounters::open(
-                shared.scoreboard.clone(),
-                shared.slot,
-                shared.lingering.clone(),
-            );
-            let call = |req| {
-                let jobs = jobs.clone();
-                let inline = inline.clone();
-                async move {
-                    if let Some(h) = inline {
-                        return http::call_async(h.as_ref(), req).await;
+        let span = mpm_core::observe::connection_span(ctx.scoreboard, ctx.slot, None, peer);
+        tokio::task::spawn_local(tracing::Instrument::instrument(
+            async move {
+                let counters = ConnCounters::open(
+                    shared.scoreboard.clone(),
+                    shared.slot,
+                    shared.lingering.clone(),
+                );
+                let call = |req| {
+                    let jobs = jobs.clone();
+                    let inline = inline.clone();
+                    async move {
+                        if let Some(h) = inline {
+                            return http::call_async(h.as_ref(), req).await;
+                        }
+                        let Some(jobs) = jobs else {
+                            return unavailable();
+                        };
+                        let (tx, rx) = oneshot::channel();
+                        let job = Job {
+                            request: req,
+                            reply: tx,
+                        };
+                        if jobs.send(job).is_err() {
+                            return unavailable();
+                        }
+                        rx.await.unwrap_or_else(|_| unavailable())
                     }
-                    let Some(jobs) = jobs else {
-                        return unavailable();
-                    };
-                    let (tx, rx) = oneshot::channel();
-                    let job = Job {
-                        request: req,
-                        reply: tx,
-                    };
-                    if jobs.send(job).is_err() {
-                        return unavailable();
-                    }
-                    rx.await.unwrap_or_else(|_| unavailable())
-                }
-            };
-            http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
-            drop(counters);
-            shared.conns.set(shared.conns.get() - 1);
-            shared.conn_done.notify_waiters();
-        });
+                };
+                http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
+                drop(counters);
+                shared.conns.set(shared.conns.get() - 1);
+                shared.conn_done.notify_waiters();
+            },
+            span,
+        ));
     }
 
     // Graceful child stop: stop accepting (our copies of the listeners close here), let

@@ -75,6 +75,7 @@ fn serve(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
+    let _span = observer.span(peer).entered();
     observer.connection(peer);
     match handler {
         Handler::Http(h) => {

@@ -145,6 +145,7 @@ impl Worker {
             let Ok((stream, peer)) = self.conns.recv() else {
                 break;
             };
+            let _span = self.observer.span(peer).entered();
             self.observer.connection(peer);
             match &self.handler {
                 Handler::Http(h) => {
