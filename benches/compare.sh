@@ -86,7 +86,8 @@ stop_tree() {
 cleanup() {
     local rc=$? p survivors=""
     set +e
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM HUP
+    trap '' PIPE
     ((POLICY_ADDED)) && rm -f /usr/sbin/policy-rc.d
     for p in "${STARTED[@]}"; do stop_tree "$p"; done
     if [[ -n $WORK && -d $WORK ]]; then
@@ -110,7 +111,8 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+trap 'log "interrupted"; exit 130' INT TERM HUP
+trap 'exit 141' PIPE # output cut off (| head): still clean up
 
 # ---------------------------------------------------------------- tools ------------
 need_pkgs=()
