@@ -550,6 +550,11 @@ impl AsyncWrite for ObservedIo<'_> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A rejected request is answered after hyper is done; the write side stays open
+        // for that answer (`serve_http1` shuts it down afterwards).
+        if self.shared.reject.load(Relaxed) != 0 {
+            return Poll::Ready(Ok(()));
+        }
         shutdown_write(self.stream);
         Poll::Ready(Ok(()))
     }
