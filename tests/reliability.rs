@@ -105,14 +105,16 @@ fn every_descriptor_is_cloexec(mpm: &'static str) {
             bad.push(format!("pid {pid} fd {fd} -> {target} flags {flags:o}"));
         }
     }
-    assert!(bad.is_empty(), "descriptors without O_CLOEXEC:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "descriptors without O_CLOEXEC:\n{}",
+        bad.join("\n")
+    );
 }
 
 fn no_descriptor_or_slot_leak(mpm: &'static str) {
     let server = Server::start(mpm, &format!("{}MaxConnectionsPerChild 0\n", small(mpm)));
-    let settle = || {
-        wait_until(Duration::from_secs(15), || busy_letters(&server) == Some(1))
-    };
+    let settle = || wait_until(Duration::from_secs(15), || busy_letters(&server) == Some(1));
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
     assert!(settle(), "scoreboard never settled: {:?}", server.status());
     let before: HashMap<i32, usize> = server
@@ -293,7 +295,10 @@ fn event_slowloris_does_not_take_worker_threads() {
          MaxSpareThreads 8\nMaxRequestWorkers 4\nAsyncRequestWorkerFactor 30\n\
          RequestReadTimeout header=60-120,MinRate=500\n",
     );
-    assert!(wait_until(Duration::from_secs(10), || server.children().len() == 2));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == 2));
     let attack = Slowloris::start(server.addr, 50, Duration::from_secs(1));
     // Let every attacker connect and start its head.
     std::thread::sleep(Duration::from_millis(1500));
@@ -332,11 +337,15 @@ fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
         mpm,
         &format!("{conf}RequestReadTimeout header=2-4,MinRate=500\nTimeout 60\n"),
     );
-    assert!(wait_until(Duration::from_secs(10), || server.children().len() == 1));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == 1));
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
 
     let mut slow = TcpStream::connect(server.addr).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let t = Instant::now();
     let mut writer = slow.try_clone().unwrap();
     let stop = Arc::new(AtomicBool::new(false));

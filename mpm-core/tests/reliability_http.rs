@@ -152,8 +152,10 @@ fn long_request_line_is_414() {
         // A line at the limit is fine.
         let mut s = connect(addr);
         let path = "b".repeat(100 - "GET / HTTP/1.1".len());
-        s.write_all(format!("GET /{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-            .unwrap();
+        s.write_all(
+            format!("GET /{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
         assert_eq!(read_status(&mut s), Some(200), "{addr}");
     }
 }
@@ -178,7 +180,11 @@ fn too_many_fields_is_431() {
             head.push_str(&format!("X-{i}: y\r\n"));
         }
         s.write_all(format!("{head}\r\n").as_bytes()).unwrap();
-        assert_eq!(read_status(&mut s), Some(200), "5 fields are allowed: {addr}");
+        assert_eq!(
+            read_status(&mut s),
+            Some(200),
+            "5 fields are allowed: {addr}"
+        );
         let mut s = connect(addr);
         let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
         for i in 0..5 {
@@ -242,7 +248,10 @@ fn slowloris_head_gets_408_at_the_maximum() {
         let writer = {
             let mut w = s.try_clone().unwrap();
             std::thread::spawn(move || {
-                for b in b"GET / HTTP/1.1\r\nX-Slow: ".iter().chain([b'x'; 100].iter()) {
+                for b in b"GET / HTTP/1.1\r\nX-Slow: "
+                    .iter()
+                    .chain([b'x'; 100].iter())
+                {
                     if w.write_all(&[*b]).is_err() {
                         return;
                     }

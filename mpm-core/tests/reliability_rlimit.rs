@@ -25,11 +25,17 @@ fn raised_to_the_hard_limit_and_warned_when_short() {
     );
     assert_eq!(descriptors_needed(&prefork, 1), BASE_DESCRIPTORS + 1 + 1);
     assert_eq!(descriptors_needed(&worker, 2), BASE_DESCRIPTORS + 2 + 26);
-    assert_eq!(descriptors_needed(&event, 1), BASE_DESCRIPTORS + 1 + 64 * 3 + 1);
+    assert_eq!(
+        descriptors_needed(&event, 1),
+        BASE_DESCRIPTORS + 1 + 64 * 3 + 1
+    );
 
     let start = nofile().unwrap();
     let hard = start.hard.min(150);
-    assert!(hard > 100, "this test needs a hard limit above 100 ({start:?})");
+    assert!(
+        hard > 100,
+        "this test needs a hard limit above 100 ({start:?})"
+    );
     setrlimit(Resource::RLIMIT_NOFILE, 100, hard).unwrap();
 
     let r = ensure_nofile(&prefork, 1).unwrap();

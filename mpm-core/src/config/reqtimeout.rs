@@ -132,7 +132,9 @@ pub enum Stage {
 fn number(what: &str, s: &str) -> Result<u32, String> {
     let s = s.trim();
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{what} '{s}' is not a whole number of seconds or bytes"));
+        return Err(format!(
+            "{what} '{s}' is not a whole number of seconds or bytes"
+        ));
     }
     s.parse::<u32>()
         .ok()
@@ -170,7 +172,9 @@ pub fn parse_arg(arg: &str) -> Result<(Stage, StageTimeout), String> {
             return Err(format!("'{opt}' is not of the form MinRate=rate"));
         };
         if !k.trim().eq_ignore_ascii_case("MinRate") {
-            return Err(format!("unknown RequestReadTimeout option '{k}' (expected MinRate)"));
+            return Err(format!(
+                "unknown RequestReadTimeout option '{k}' (expected MinRate)"
+            ));
         }
         min_rate = number("MinRate", v)?;
         if min_rate == 0 {

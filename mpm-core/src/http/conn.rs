@@ -53,8 +53,16 @@ pub const LINGER_AFTER_TIMEOUT: Duration = Duration::from_millis(500);
 /// ~400 KB; Apache's defaults allow 8190 + 100 × 8190 bytes). Capped at 64 MiB.
 fn hyper_buf_size(l: &super::RequestLimits) -> usize {
     const HYPER_DEFAULT: usize = 8192 + 4096 * 100;
-    let line = if l.request_line == 0 { 65_536 } else { l.request_line };
-    let field = if l.field_size == 0 { 65_536 } else { l.field_size };
+    let line = if l.request_line == 0 {
+        65_536
+    } else {
+        l.request_line
+    };
+    let field = if l.field_size == 0 {
+        65_536
+    } else {
+        l.field_size
+    };
     let fields = if l.fields == 0 {
         super::MAX_FIELDS_UNLIMITED
     } else {
@@ -240,13 +248,21 @@ enum Expire {
 
 /// mod_reqtimeout's deadline: `start + timeout`, one second more per `rate` bytes
 /// received, never beyond `start + max`.
-fn stage_deadline(start: Instant, timeout: Duration, max: Duration, rate: u32, bytes: u64) -> Instant {
+fn stage_deadline(
+    start: Instant,
+    timeout: Duration,
+    max: Duration,
+    rate: u32,
+    bytes: u64,
+) -> Instant {
     let mut d = timeout;
     if rate > 0 {
         let extra = Duration::from_secs_f64(bytes as f64 / f64::from(rate));
         d = d.saturating_add(extra).min(max.max(timeout));
     }
-    start.checked_add(d).unwrap_or_else(|| start + super::UNBOUNDED)
+    start
+        .checked_add(d)
+        .unwrap_or_else(|| start + super::UNBOUNDED)
 }
 
 /// Checks a request head's size limits on the raw bytes as they are read, before hyper
