@@ -414,3 +414,74 @@ mod blocking {
         super::slowloris_is_cut_at_the_head_deadline("worker")
     }
 }
+
+#[test]
+fn low_nofile_limit_is_raised_and_warned_about() {
+    // `prlimit` starts the master with soft 100 / hard 150 descriptors; an event child with
+    // 64 threads and AsyncRequestWorkerFactor 2 may need ~226.
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("prlimit (util-linux) not installed; skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("httpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "Listen 127.0.0.1:0\nPidFile {}\nStartServers 1\nServerLimit 1\nThreadLimit 64\n\
+             ThreadsPerChild 64\nMaxRequestWorkers 64\nMinSpareThreads 1\nMaxSpareThreads 200\n\
+             AsyncRequestWorkerFactor 2\n",
+            dir.path().join("httpd.pid").display()
+        ),
+    )
+    .unwrap();
+    let log_path = dir.path().join("error_log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut master = std::process::Command::new("prlimit")
+        .arg("--nofile=100:150")
+        .arg("--")
+        .arg(common::httpd_path())
+        .arg("-f")
+        .arg(&conf)
+        .arg("--mpm=event")
+        .arg("--log-level=info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let pid = master.id() as i32;
+    let read = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let up = wait_until(Duration::from_secs(20), || read().contains("listening on"));
+    let text = read();
+    let children = procs::children_of(pid);
+    procs::kill(pid, libc::SIGTERM);
+    let stopped = wait_until(Duration::from_secs(12), || {
+        matches!(master.try_wait(), Ok(Some(_)))
+    });
+    if !stopped {
+        procs::kill(pid, libc::SIGKILL);
+        let _ = master.wait();
+    }
+    for c in children {
+        procs::kill(c, libc::SIGKILL);
+    }
+    assert!(up, "httpd did not start:\n{text}");
+    assert!(
+        text.contains("RLIMIT_NOFILE raised from 100 to 150"),
+        "no raise logged:\n{text}"
+    );
+    assert!(
+        text.contains("RLIMIT_NOFILE is 150 (hard limit 150) but the configuration may need 226"),
+        "no warning logged:\n{text}"
+    );
+    assert_eq!(
+        text.matches("may need 226").count(),
+        1,
+        "warned once:\n{text}"
+    );
+}

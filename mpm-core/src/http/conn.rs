@@ -4,16 +4,30 @@
 //!
 //! * The socket is wrapped in [`ObservedIo`], which sees every read and write. It reports
 //!   `R` on the first byte of a request head and enforces the timeouts:
-//!   - waiting for the first request of a connection: `Timeout` (as Apache's core does),
-//!     cut to `KeepAliveTimeout` from the moment [`Closing`] fires;
-//!   - waiting for a later request on a kept-alive connection: `KeepAliveTimeout`;
+//!   - waiting for the first request of a connection: `Timeout` (as Apache's core does)
+//!     and the head deadline (`RequestReadTimeout header=`), which runs from accept — so a
+//!     client that connects and sends nothing is closed at `header_timeout`; cut to
+//!     `KeepAliveTimeout` from the moment [`Closing`] fires;
+//!   - waiting for a later request on a kept-alive connection: `KeepAliveTimeout` (the
+//!     head deadline does not run yet);
 //!
 //!   either wait ends the connection cleanly: the read reports end-of-file to hyper, which
 //!   closes the connection as if the client had gone (FIN, never a reset);
 //!
-//!   - reading a started request head or its body, and writing a response: `Timeout` per
-//!     read or write, after which the connection is dropped;
+//!   - reading a started request head: `Timeout` per read and the head deadline (from
+//!     accept for the first request, from its first byte for later ones), extended by one
+//!     second per `MinRate` bytes up to its maximum; reading the body: `Timeout` per read
+//!     and the body deadline (from the end of the head), extended the same way. When
+//!     either passes, the request is answered `408 Request Timeout` (unless response bytes
+//!     were already sent) and the connection closes;
+//!   - writing a response: `Timeout` per write, after which the connection is dropped;
 //!   - while the handler runs, nothing is read and no read timeout applies.
+//! * The bytes of a head are checked as they arrive, before hyper parses them: a request
+//!   line over `LimitRequestLine` is answered `414`, a header field over
+//!   `LimitRequestFieldSize` or more than `LimitRequestFields` fields `431`. (hyper's own
+//!   `max_headers` and buffer limit, sized from the same limits, back this up for heads
+//!   that arrived pipelined behind a previous request.) These answers, and the 408s, are
+//!   written by this module after hyper gives up on the connection.
 //! * The per-request service collects the body (413 over `max_body`), calls the handler
 //!   and decides whether this response is the connection's last (`KeepAlive Off`,
 //!   `MaxKeepAliveRequests`, [`Closing`], the client asked, the body was not read): if so
