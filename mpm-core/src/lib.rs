@@ -17,6 +17,7 @@ pub mod limits;
 pub mod listen;
 mod master;
 pub mod mpm;
+pub mod notify;
 pub mod observe;
 pub mod pidfile;
 pub mod scoreboard;
@@ -24,6 +25,7 @@ pub mod server;
 pub mod status;
 pub mod status_page;
 pub mod sys;
+pub mod upgrade;
 
 pub use child::ChildContext;
 pub use config::{Directives, ServerConfig};

@@ -158,6 +158,17 @@ impl Worker {
                         &self.closing,
                     );
                 }
+                Handler::Async(h) => {
+                    http::serve_http1_async_blocking(
+                        &rt,
+                        stream,
+                        peer,
+                        &self.opts,
+                        h.as_ref(),
+                        &self.observer,
+                        &self.closing,
+                    );
+                }
                 Handler::Connection(h) => {
                     let _ = stream.set_nonblocking(false);
                     self.observer.set(WorkerStatus::BusyWrite);

@@ -9,8 +9,10 @@
 //!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
 
 mod conn;
+mod service;
 
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
+pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
@@ -66,6 +68,9 @@ pub enum Handler {
     Http(Arc<dyn HttpHandler>),
     /// The handler gets the accepted connection itself.
     Connection(Arc<dyn ConnectionHandler>),
+    /// A non-blocking handler (an `async` function, or a hyper/tower service wrapped in
+    /// one): inline on the event connection layer, on each worker's runtime otherwise.
+    Async(Arc<dyn AsyncHandler>),
 }
 
 impl Handler {
@@ -78,6 +83,12 @@ impl Handler {
     pub fn connection(h: impl ConnectionHandler) -> Handler {
         Handler::Connection(Arc::new(h))
     }
+
+    /// An async handler (any `Fn(Request<Bytes>) -> impl Future<Output = Response<Bytes>>`
+    /// that is `Send + Sync`, with a `Send` future).
+    pub fn asynchronous(h: impl AsyncHandler) -> Handler {
+        Handler::Async(Arc::new(h))
+    }
 }
 
 impl fmt::Debug for Handler {
@@ -85,6 +96,7 @@ impl fmt::Debug for Handler {
         match self {
             Handler::Http(_) => f.write_str("Handler::Http(..)"),
             Handler::Connection(_) => f.write_str("Handler::Connection(..)"),
+            Handler::Async(_) => f.write_str("Handler::Async(..)"),
         }
     }
 }
