@@ -2,6 +2,7 @@
 //! a located directive list becomes [`Directives`].
 
 use super::parser::{Item, Located};
+use super::reqtimeout::{parse_arg, Stage};
 use super::Directives;
 use crate::error::ConfigError;
 use crate::kind::MpmKind;
@@ -65,11 +66,19 @@ pub enum IntField {
     MaxKeepAliveRequests,
     /// Timeout
     Timeout,
+    /// LimitRequestLine
+    LimitRequestLine,
+    /// LimitRequestFieldSize
+    LimitRequestFieldSize,
+    /// LimitRequestFields
+    LimitRequestFields,
+    /// LimitRequestBody
+    LimitRequestBody,
 }
 
 impl IntField {
     /// Every integer field.
-    pub const ALL: [IntField; 15] = [
+    pub const ALL: [IntField; 19] = [
         IntField::StartServers,
         IntField::ServerLimit,
         IntField::MinSpareServers,
@@ -85,6 +94,10 @@ impl IntField {
         IntField::KeepAliveTimeout,
         IntField::MaxKeepAliveRequests,
         IntField::Timeout,
+        IntField::LimitRequestLine,
+        IntField::LimitRequestFieldSize,
+        IntField::LimitRequestFields,
+        IntField::LimitRequestBody,
     ];
 
     /// The field in `d`.
@@ -105,6 +118,10 @@ impl IntField {
             IntField::KeepAliveTimeout => &mut d.keep_alive_timeout,
             IntField::MaxKeepAliveRequests => &mut d.max_keep_alive_requests,
             IntField::Timeout => &mut d.timeout,
+            IntField::LimitRequestLine => &mut d.limit_request_line,
+            IntField::LimitRequestFieldSize => &mut d.limit_request_field_size,
+            IntField::LimitRequestFields => &mut d.limit_request_fields,
+            IntField::LimitRequestBody => &mut d.limit_request_body,
         }
     }
 
@@ -126,6 +143,10 @@ impl IntField {
             IntField::KeepAliveTimeout => d.keep_alive_timeout,
             IntField::MaxKeepAliveRequests => d.max_keep_alive_requests,
             IntField::Timeout => d.timeout,
+            IntField::LimitRequestLine => d.limit_request_line,
+            IntField::LimitRequestFieldSize => d.limit_request_field_size,
+            IntField::LimitRequestFields => d.limit_request_fields,
+            IntField::LimitRequestBody => d.limit_request_body,
         }
     }
 }
@@ -147,6 +168,8 @@ pub enum Action {
     PidFile,
     /// Listen (accumulates).
     Listen,
+    /// RequestReadTimeout (mod_reqtimeout syntax; stages merge).
+    ReadTimeout,
     /// Accepted with a notice because it means nothing here; the text says why.
     Ignored(&'static str),
 }
@@ -251,6 +274,11 @@ pub const SPECS: &[Spec] = &[
     other("Group", 1, 1, Action::Group, "Effective group id for this server"),
     other("PidFile", 1, 1, Action::PidFile, "A file for logging the server process ID"),
     other("Listen", 1, 2, Action::Listen, "A port number or a numeric IP address and a port number, and an optional protocol"),
+    int("LimitRequestLine", Scope::All, IntField::LimitRequestLine, "Limit on maximum size of an HTTP request line"),
+    int("LimitRequestFieldSize", Scope::All, IntField::LimitRequestFieldSize, "Limit on maximum size of an HTTP request header field"),
+    int("LimitRequestFields", Scope::All, IntField::LimitRequestFields, "Limit (0 = unlimited) on max number of header fields in a request message"),
+    int("LimitRequestBody", Scope::All, IntField::LimitRequestBody, "Limit (in bytes) on maximum size of request message body (0 = the built-in cap)"),
+    other("RequestReadTimeout", 1, 3, Action::ReadTimeout, "Set various timeout parameters for reading request headers and body"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
     ignored("ScoreBoardFile", 1, 1, "the scoreboard is always anonymous shared memory"),
@@ -310,6 +338,13 @@ pub fn check_int(field: IntField, v: i64) -> Result<(), String> {
     if field == IntField::ListenBacklog && v <= 0 {
         return Err("ListenBacklog must be > 0".to_string());
     }
+    if matches!(
+        field,
+        IntField::LimitRequestLine | IntField::LimitRequestFieldSize
+    ) && v == 0
+    {
+        return Err(format!("{} must be at least 1", field_name(field)));
+    }
     if v < 0 {
         return Err(format!(
             "negative value {v} is not allowed; use 0 or a positive whole number"
@@ -360,6 +395,7 @@ fn arity_message(spec: &Spec) -> String {
         (1, 1) => "takes one argument",
         (2, 2) => "takes two arguments",
         (1, 2) => "takes one or two arguments",
+        (1, 3) => "takes one to three arguments",
         _ => "requires at least one argument",
     };
     format!("{} {takes}, {}", spec.name, spec.about)
@@ -450,6 +486,20 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
             let spec: ListenSpec = d.args.join(" ").parse()?;
             out.directives.listen.push(spec);
         }
+        Action::ReadTimeout => {
+            let mut set = out.directives.request_read_timeout.unwrap_or_default();
+            for a in &d.args {
+                match parse_arg(a)? {
+                    (Stage::Header, t) => set.header = Some(t),
+                    (Stage::Body, t) => set.body = Some(t),
+                    (Stage::Handshake, _) => out.notices.push(format!(
+                        "{}RequestReadTimeout handshake=… is accepted and ignored: there is no TLS here",
+                        location(d)
+                    )),
+                }
+            }
+            out.directives.request_read_timeout = Some(set);
+        }
         Action::Ignored(why) => {
             out.notices.push(format!(
                 "{}{} is accepted and ignored: {why}",
@@ -491,6 +541,11 @@ pub fn check_directives(kind: MpmKind, d: &Directives) -> Vec<ConfigError> {
             );
         } else if let Err(message) = check_int(field, v) {
             err(name, message);
+        }
+    }
+    if let Some(t) = &d.request_read_timeout {
+        if let Err(message) = t.check() {
+            err("RequestReadTimeout", message);
         }
     }
     if let Some(v) = d.async_request_worker_factor {
