@@ -137,7 +137,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let max_conns = limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let proc_slot = ctx.scoreboard.process(ctx.slot);
     let stop_requested =
@@ -232,6 +232,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                         let (tx, rx) = oneshot::channel();
                         let job = Job {
                             request: req,
+                            peer,
                             reply: tx,
                         };
                         if jobs.send(job).is_err() {

@@ -36,7 +36,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let closing = Closing::default();
     // A graceful stop during a connection makes its next response the last one.
     watch_graceful(&rt, ctx.signals.fd(), closing.clone());
-    let max_conns = ctx.config.limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut served: u64 = 0;
     observer.set(WorkerStatus::Ready);
     loop {

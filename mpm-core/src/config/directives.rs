@@ -74,11 +74,15 @@ pub enum IntField {
     LimitRequestFields,
     /// LimitRequestBody
     LimitRequestBody,
+    /// HandlerTimeout (ours)
+    HandlerTimeout,
+    /// MaxConnectionsPerChildJitter (ours)
+    MaxConnectionsPerChildJitter,
 }
 
 impl IntField {
     /// Every integer field.
-    pub const ALL: [IntField; 19] = [
+    pub const ALL: [IntField; 21] = [
         IntField::StartServers,
         IntField::ServerLimit,
         IntField::MinSpareServers,
@@ -98,6 +102,8 @@ impl IntField {
         IntField::LimitRequestFieldSize,
         IntField::LimitRequestFields,
         IntField::LimitRequestBody,
+        IntField::HandlerTimeout,
+        IntField::MaxConnectionsPerChildJitter,
     ];
 
     /// The field in `d`.
@@ -122,6 +128,8 @@ impl IntField {
             IntField::LimitRequestFieldSize => &mut d.limit_request_field_size,
             IntField::LimitRequestFields => &mut d.limit_request_fields,
             IntField::LimitRequestBody => &mut d.limit_request_body,
+            IntField::HandlerTimeout => &mut d.handler_timeout,
+            IntField::MaxConnectionsPerChildJitter => &mut d.max_connections_per_child_jitter,
         }
     }
 
@@ -147,6 +155,8 @@ impl IntField {
             IntField::LimitRequestFieldSize => d.limit_request_field_size,
             IntField::LimitRequestFields => d.limit_request_fields,
             IntField::LimitRequestBody => d.limit_request_body,
+            IntField::HandlerTimeout => d.handler_timeout,
+            IntField::MaxConnectionsPerChildJitter => d.max_connections_per_child_jitter,
         }
     }
 }
@@ -278,6 +288,8 @@ pub const SPECS: &[Spec] = &[
     int("LimitRequestFieldSize", Scope::All, IntField::LimitRequestFieldSize, "Limit on maximum size of an HTTP request header field"),
     int("LimitRequestFields", Scope::All, IntField::LimitRequestFields, "Limit (0 = unlimited) on max number of header fields in a request message"),
     int("LimitRequestBody", Scope::All, IntField::LimitRequestBody, "Limit (in bytes) on maximum size of request message body (0 = the built-in cap)"),
+    int("HandlerTimeout", Scope::All, IntField::HandlerTimeout, "Seconds a handler may run before the master recycles its child (0 = no limit; not an Apache directive)"),
+    int("MaxConnectionsPerChildJitter", Scope::All, IntField::MaxConnectionsPerChildJitter, "Up to this many connections added at random to each child's MaxConnectionsPerChild, so children do not recycle in lockstep (not an Apache directive)"),
     other("RequestReadTimeout", 1, 3, Action::ReadTimeout, "Set various timeout parameters for reading request headers and body"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),

@@ -84,6 +84,10 @@ pub struct Directives {
     pub limit_request_fields: Option<i64>,
     /// LimitRequestBody, bytes; 0 = the built-in cap ([`DEFAULT_LIMIT_REQUEST_BODY`])
     pub limit_request_body: Option<i64>,
+    /// HandlerTimeout, seconds; 0 = none (ours, as gunicorn's `timeout`)
+    pub handler_timeout: Option<i64>,
+    /// MaxConnectionsPerChildJitter (ours, as gunicorn's `max_requests_jitter`)
+    pub max_connections_per_child_jitter: Option<i64>,
     /// RequestReadTimeout (mod_reqtimeout): per stage, unset stages keep their defaults
     pub request_read_timeout: Option<ReadTimeouts>,
 }
@@ -124,6 +128,13 @@ pub struct ServerConfig {
     /// RequestReadTimeout, defaults filled in.
     #[serde(default)]
     pub request_read_timeout: EffectiveReadTimeouts,
+    /// HandlerTimeout: a handler running longer gets its child recycled (`None` = never).
+    #[serde(default)]
+    pub handler_timeout: Option<Duration>,
+    /// MaxConnectionsPerChildJitter: each child adds a random 0..=N to
+    /// MaxConnectionsPerChild (when that is non-zero).
+    #[serde(default)]
+    pub max_connections_per_child_jitter: u64,
     /// Warnings of validation.
     pub warnings: Vec<Warning>,
     /// One-line notices (deprecated aliases, directives accepted but without effect here).
@@ -239,6 +250,13 @@ impl ServerConfig {
                 Some(v) => u64::try_from(v).unwrap_or(DEFAULT_LIMIT_REQUEST_BODY),
             },
             request_read_timeout: d.request_read_timeout.unwrap_or_default().effective(),
+            handler_timeout: d
+                .handler_timeout
+                .filter(|&s| s > 0)
+                .map(|s| Duration::from_secs(s.unsigned_abs())),
+            max_connections_per_child_jitter: d
+                .max_connections_per_child_jitter
+                .map_or(0, |j| j.unsigned_abs()),
             warnings: validated.warnings,
             notices: Vec::new(),
         })

@@ -79,6 +79,14 @@ impl ServerConfig {
             ("LimitRequestFields", self.limit_request_fields.to_string()),
             ("LimitRequestBody", self.limit_request_body.to_string()),
             (
+                "HandlerTimeout",
+                self.handler_timeout.map_or(0, |d| d.as_secs()).to_string(),
+            ),
+            (
+                "MaxConnectionsPerChildJitter",
+                self.max_connections_per_child_jitter.to_string(),
+            ),
+            (
                 "RequestReadTimeout",
                 format!(
                     "header={} body={}",
