@@ -25,7 +25,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         }
     };
     let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a,
+        Ok(a) => a.counting(ctx.scoreboard.clone()),
         Err(e) => {
             tracing::error!("child {}: listeners: {e}", ctx.slot);
             return exit::CHILD_SICK;

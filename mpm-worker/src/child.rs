@@ -18,7 +18,7 @@ type Conn = (TcpStream, SocketAddr);
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let tpc = ctx.config.limits.threads_per_child as usize;
     let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a,
+        Ok(a) => a.counting(ctx.scoreboard.clone()),
         Err(e) => {
             tracing::error!("child {}: listeners: {e}", ctx.slot);
             return exit::CHILD_SICK;
