@@ -33,10 +33,7 @@ struct Shared {
 }
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);

@@ -14,10 +14,7 @@ use std::time::Duration;
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);

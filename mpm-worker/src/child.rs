@@ -122,10 +122,7 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        let rt = match http::current_thread_runtime() {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!("worker {}: cannot create runtime: {e}", self.index);
