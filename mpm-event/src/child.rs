@@ -24,18 +24,16 @@ struct Shared {
     slot: usize,
     /// Open connections.
     conns: Cell<usize>,
-    /// Connections in lingering close (they do not count against the accept limit);
-    /// kept by each connection's [`ConnCounters`].
-    lingering: Arc<AtomicUsize>,
+    /// Connections that do not count against the accept limit — in lingering close, or
+    /// still waiting for / reading a request head (they hold no worker, so a slowloris
+    /// flood cannot stop this child from accepting); kept by each [`ConnCounters`].
+    exempt: Arc<AtomicUsize>,
     /// Notified when a connection ends.
     conn_done: Notify,
 }
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
@@ -96,7 +94,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         scoreboard: ctx.scoreboard.clone(),
         slot: ctx.slot,
         conns: Cell::new(0),
-        lingering: Arc::new(AtomicUsize::new(0)),
+        exempt: Arc::new(AtomicUsize::new(0)),
         conn_done: Notify::new(),
     });
     let (pool, jobs, inline) = match &dispatch {
@@ -137,14 +135,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let max_conns = limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let proc_slot = ctx.scoreboard.process(ctx.slot);
     let stop_requested =
         || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
 
     // Apache's accept limit (`connections_above_limit`): no accepting while open
-    // connections (less those in lingering close) reach ThreadsPerChild + idle workers ×
+    // connections (less those in lingering close — and, unlike Apache, whose heads are
+    // read by workers, less those still reading a head) reach ThreadsPerChild + idle workers ×
     // AsyncRequestWorkerFactor, nor while no worker is idle.
     // (Inline async handlers take no worker, so no such limit applies to them.)
     let above_limit = || {
@@ -155,10 +154,11 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let open = shared
             .conns
             .get()
-            .saturating_sub(shared.lingering.load(Ordering::Relaxed));
+            .saturating_sub(shared.exempt.load(Ordering::Relaxed));
         idle == 0 || open >= tpc + (idle as f64 * factor) as usize
     };
 
+    let mut shortage = mpm_core::accept::Shortage::counting(ctx.scoreboard.clone());
     'accept: loop {
         if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
             break;
@@ -190,8 +190,8 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                 Err(e) => match mpm_core::accept::classify(&e) {
                     mpm_core::accept::AcceptError::Retry => continue,
                     mpm_core::accept::AcceptError::Shortage => {
-                        tracing::error!("accept: {e}; backing off");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        shortage.hit(&e);
+                        tokio::time::sleep(mpm_core::accept::SHORTAGE_BACKOFF).await;
                         continue;
                     }
                     mpm_core::accept::AcceptError::Fatal => {
@@ -204,6 +204,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
         };
         accepted += 1;
+        shortage.recovered();
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let opts = opts.clone();
@@ -211,14 +212,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let jobs = jobs.clone();
         let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
+        // Counted before the task first runs, so the accept limit sees it at once.
+        let counters = ConnCounters::open(
+            shared.scoreboard.clone(),
+            shared.slot,
+            shared.exempt.clone(),
+        );
         let span = mpm_core::observe::connection_span(ctx.scoreboard, ctx.slot, None, peer);
         tokio::task::spawn_local(tracing::Instrument::instrument(
             async move {
-                let counters = ConnCounters::open(
-                    shared.scoreboard.clone(),
-                    shared.slot,
-                    shared.lingering.clone(),
-                );
                 let call = |req| {
                     let jobs = jobs.clone();
                     let inline = inline.clone();
@@ -232,6 +234,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                         let (tx, rx) = oneshot::channel();
                         let job = Job {
                             request: req,
+                            peer,
                             reply: tx,
                         };
                         if jobs.send(job).is_err() {
