@@ -11,6 +11,7 @@
 #                 needed for the ratios)
 #   --no-install  do not apt-get anything; say what is missing and stop
 #   --no-build    use the existing target/release/examples/httpd
+#   --keep        keep the temporary directory (configs, logs, raw wrk/ab output)
 #
 # Writes benches/results/latest.md (table), latest.svg (chart) and latest.tsv (raw
 # figures), and prints the table. Every server runs with the limits listed under "Equal
@@ -26,9 +27,10 @@ CONNS=2000
 ONLY=""
 INSTALL=1
 BUILD=1
+KEEP=0
 ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event nginx)
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 while (($#)); do
     case $1 in
         --conns) CONNS=${2:?--conns needs a number}; shift 2 ;;
@@ -36,6 +38,7 @@ while (($#)); do
         --only) ONLY=${2:?--only needs a list}; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-build) BUILD=0; shift ;;
+        --keep) KEEP=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -106,7 +109,7 @@ cleanup() {
         else
             log "no process left behind (checked $(sort -u "$SEEN_FILE" | wc -l) pids and pgrep -f $WORK)"
         fi
-        rm -rf "$WORK"
+        if ((KEEP)); then log "kept $WORK"; else rm -rf "$WORK"; fi
     fi
     exit "$rc"
 }
