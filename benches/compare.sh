@@ -2,7 +2,7 @@
 # Load comparison: Apache httpd 2.4 (prefork, worker, event), nginx (2 workers) and this
 # project's example server (--mpm prefork, worker, event), side by side on 127.0.0.1.
 #
-#   benches/compare.sh [--conns N | --10k] [--only LIST] [--no-install] [--no-build]
+#   benches/compare.sh [--conns N | --10k] [--only LIST] [--no-install] [--no-build] [--keep]
 #
 #   --conns N     idle keep-alive connections to hold per server (default 2000)
 #   --10k         same as --conns 10000
