@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod cmd;
 pub mod load;
 pub mod procs;
 
@@ -117,6 +118,11 @@ impl Server {
     /// Everything logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error_log")).unwrap_or_default()
+    }
+
+    /// Every address the master logged as `listening on` (several `Listen` lines).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        cmd::listen_addrs(&self.log())
     }
 
     /// Path of the PidFile.
