@@ -475,3 +475,85 @@ fn bad_config_at_graceful_keeps_old_generation() {
         d.log()
     );
 }
+
+/// A pid that belonged to a process that has exited (and was reaped).
+fn dead_pid() -> i32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id() as i32;
+    c.wait().unwrap();
+    pid
+}
+
+#[test]
+fn k_with_stale_or_garbage_pid_file() {
+    let mut d = Daemon::new("prefork", small("prefork"));
+    let stale = dead_pid();
+    std::fs::write(d.pid_file(), format!("{stale}\n")).unwrap();
+    let out = d.k("stop");
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout.trim(),
+        format!("httpd (pid {stale}?) not running")
+    );
+    let out = d.k("graceful-stop");
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout.trim(),
+        format!("httpd (pid {stale}?) not running")
+    );
+
+    // `-k start` over a stale PidFile starts, and the server says it overwrote it.
+    d.k("start").expect_code(0);
+    let pid = d.pid().expect("pid");
+    assert_ne!(pid, stale);
+    assert!(hello(d.addr()));
+    assert!(
+        d.log()
+            .contains("overwritten -- Unclean shutdown of previous run?"),
+        "log:\n{}",
+        d.log()
+    );
+    d.k("stop").expect_code(0);
+    assert!(wait_until(Duration::from_secs(5), || !procs::alive(pid)));
+
+    // An unreadable PidFile is an error (exit 1) naming the file.
+    std::fs::write(d.pid_file(), "garbage\n").unwrap();
+    let out = d.k("stop");
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&d.pid_file().display().to_string()),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn k_graceful_and_restart_start_a_stopped_server() {
+    for cmd in ["graceful", "restart"] {
+        let mut d = Daemon::new("prefork", small("prefork"));
+        let out = d.k(cmd);
+        out.expect_code(0);
+        assert_eq!(
+            out.stdout.trim(),
+            "httpd not running, trying to start",
+            "{cmd}: {out:#?}"
+        );
+        let pid = d
+            .pid()
+            .unwrap_or_else(|| panic!("{cmd}: no PidFile: {out:#?}"));
+        assert!(procs::alive(pid));
+        let addr = d.addr();
+        assert!(
+            wait_until(Duration::from_secs(10), || hello(addr)),
+            "{cmd}: log:\n{}",
+            d.log()
+        );
+        // Now running: the same command signals it instead.
+        d.k(cmd).expect_code(0);
+        assert!(
+            wait_until(Duration::from_secs(10), || generation(addr) == Some(1)),
+            "{cmd}: log:\n{}",
+            d.log()
+        );
+        assert_eq!(d.pid(), Some(pid));
+    }
+}

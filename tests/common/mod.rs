@@ -28,6 +28,16 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// A loopback port free right now (bound then released), for a second `Listen` line:
+/// the server binds `127.0.0.1:0` only once however often it is listed. Another process
+/// could take the port in between; on this loopback-only test machine that is improbable.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("reserve a loopback port")
+        .port()
+}
+
 /// The example binary, built with every strategy (cargo test builds examples; if it is
 /// missing, build it once).
 pub fn httpd_path() -> PathBuf {
