@@ -183,7 +183,7 @@ fn max_request_workers_reached_once_and_waiting_clients_served_later() {
     for c in &waiting {
         c.stream().set_nonblocking(true).unwrap();
         let mut buf = [0u8; 1];
-        let n = std::io::Read::read(&mut &*c.stream(), &mut buf);
+        let n = c.stream().peek(&mut buf);
         assert!(
             matches!(&n, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
             "a fourth client was answered while 3 were held: {n:?}"
