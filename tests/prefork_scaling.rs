@@ -139,10 +139,9 @@ fn max_request_workers_reached_once_and_waiting_clients_served_later() {
     );
     const MSG: &str =
         "server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting";
-    assert!(wait_until(Duration::from_secs(10), || server
+    assert!(wait_until(Duration::from_secs(10), || !server
         .children()
-        .len()
-        >= 1));
+        .is_empty()));
 
     // One after another, each held open: the third is served by a third child.
     let mut first = Vec::new();
