@@ -557,3 +557,60 @@ fn k_graceful_and_restart_start_a_stopped_server() {
         assert_eq!(d.pid(), Some(pid));
     }
 }
+
+#[test]
+fn k_graceful_stop_bounded_by_graceful_shutdown_timeout() {
+    let mut d = Daemon::new(
+        "prefork",
+        &format!("{}\nGracefulShutdownTimeout 1", small("prefork")),
+    );
+    d.k("start").expect_code(0);
+    let pid = d.pid().expect("pid");
+    let addr = d.addr();
+    let mut conn = Conn::open(addr).unwrap();
+    conn.send("/sleep?ms=20000", false).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || status(addr)
+            .get("BusyWorkers")
+            .is_some_and(|b| b == "2")),
+        "{:?}",
+        status(addr)
+    );
+    let sent = Instant::now();
+    d.k("graceful-stop").expect_code(0);
+    assert!(
+        wait_until(Duration::from_secs(6), || !procs::alive(pid)),
+        "master still alive {:?} after graceful-stop with a 1 s timeout; log:\n{}",
+        sent.elapsed(),
+        d.log()
+    );
+    assert!(
+        d.log()
+            .contains("GracefulShutdownTimeout of 1s reached, stopping the remaining 1 children"),
+        "log:\n{}",
+        d.log()
+    );
+    // The 20 s request was cut short: no response.
+    assert!(conn.recv().is_err(), "the long request was answered");
+    assert!(!d.pid_file().exists());
+}
+
+#[test]
+fn k_start_reports_a_server_that_cannot_bind() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut d = Daemon::new("prefork", &format!("Listen 127.0.0.1:{port}"));
+    let out = d.k("start");
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("the server exited during startup"),
+        "{out:#?}"
+    );
+    assert!(
+        d.log()
+            .contains(&format!("could not bind to address 127.0.0.1:{port}")),
+        "log:\n{}",
+        d.log()
+    );
+    assert!(!d.pid_file().exists(), "PidFile of a server that never ran");
+}
