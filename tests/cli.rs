@@ -307,7 +307,36 @@ fn k_start_twice_stop_and_stop_when_not_running() {
 fn k_graceful(mpm: &'static str) {
     let (mut d, pid, addr) = start(mpm);
     assert_eq!(generation(addr), Some(0), "log:\n{}", d.log());
-    for n in 1..=2u32 {
+    // A keep-alive request in flight across the first graceful restart completes, and its
+    // response tells the client the connection ends (it belongs to the old generation).
+    let mut conn = Conn::open(addr).unwrap();
+    conn.send("/sleep?ms=1000", false).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || status(addr)
+            .get("BusyWorkers")
+            .and_then(|b| b.parse::<u32>().ok())
+            .is_some_and(|b| b >= 2)),
+        "{mpm}: the sleep request never became busy: {:?}",
+        status(addr)
+    );
+    d.k("graceful").expect_code(0);
+    let resp = conn
+        .recv()
+        .unwrap_or_else(|e| panic!("{mpm}: in-flight request lost: {e}; log:\n{}", d.log()));
+    assert_eq!(resp.status, 200);
+    assert!(
+        resp.closes(),
+        "{mpm}: in-flight response across a graceful restart kept the connection alive: {:?}",
+        resp.headers
+    );
+    drop(conn);
+    assert!(
+        wait_until(Duration::from_secs(10), || generation(addr) == Some(1)),
+        "{mpm}: generation did not reach 1: {:?}; log:\n{}",
+        status(addr),
+        d.log()
+    );
+    for n in 2..=3u32 {
         d.k("graceful").expect_code(0);
         assert!(
             wait_until(Duration::from_secs(10), || generation(addr) == Some(n)),
@@ -403,8 +432,23 @@ fn k_graceful_stop(mpm: &'static str) {
         .unwrap_or_else(|e| panic!("{mpm}: in-flight request lost: {e}; log:\n{}", d.log()));
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body_text(), "slept 1500\n");
+    // The in-flight response is the connection's last: the keep-alive client is told so,
+    // and the connection ends cleanly, not at KeepAliveTimeout.
     assert!(
-        wait_until(Duration::from_secs(10), || !procs::alive(pid)),
+        resp.closes(),
+        "{mpm}: the response during graceful-stop kept the connection alive: {:?}",
+        resp.headers
+    );
+    conn.stream()
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    assert!(
+        matches!(conn.closed_cleanly(), Ok(true)),
+        "{mpm}: connection not closed cleanly after its last response"
+    );
+    drop(conn);
+    assert!(
+        wait_until(Duration::from_secs(5), || !procs::alive(pid)),
         "{mpm}: master still alive {:?} after graceful-stop; log:\n{}",
         sent.elapsed(),
         d.log()

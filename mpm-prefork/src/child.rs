@@ -1,13 +1,16 @@
 //! One prefork child: accept, serve the connection to its end, repeat.
 
+use bytes::Bytes;
 use mpm_core::accept::{Accepted, Acceptor};
-use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::http::{self, Closing, Handler, HttpHandler, HttpOptions};
 use mpm_core::mpm::exit;
 use mpm_core::observe::SlotObserver;
-use mpm_core::scoreboard::WorkerStatus;
+use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
+use mpm_core::sys::signal;
 use mpm_core::ChildContext;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often an idle child looks up from accept to check its master and its slot.
@@ -36,6 +39,15 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let closing = Closing::default();
     // A graceful stop during a connection makes its next response the last one.
     watch_graceful(&rt, ctx.signals.fd(), closing.clone());
+    let handler = match ctx.handler {
+        Handler::Http(h) => Handler::Http(Arc::new(ThenCheckGraceful {
+            inner: h.clone(),
+            scoreboard: ctx.scoreboard.clone(),
+            slot: ctx.slot,
+            closing: closing.clone(),
+        })),
+        other => other.clone(),
+    };
     let max_conns = ctx.config.limits.max_connections_per_child;
     let mut served: u64 = 0;
     observer.set(WorkerStatus::Ready);
@@ -49,7 +61,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
             Accepted::Conn(stream, peer) => {
                 served += 1;
-                serve(&rt, ctx.handler, &opts, &observer, &closing, stream, peer);
+                serve(&rt, &handler, &opts, &observer, &closing, stream, peer);
                 if ctx.signals.graceful_requested() {
                     break;
                 }
@@ -87,6 +99,31 @@ fn serve(
         }
     }
     observer.set(WorkerStatus::Closing);
+}
+
+/// The user's handler, then a look for a graceful stop that arrived while it ran.
+///
+/// The handler runs on the runtime's only thread, so the `watch_graceful` task cannot
+/// run (and flip `closing`) until the response is already decided: without this check a
+/// request in flight at a graceful restart or stop would be answered keep-alive, and the
+/// child would wait for the client's next request or KeepAliveTimeout before exiting.
+struct ThenCheckGraceful {
+    inner: Arc<dyn HttpHandler>,
+    scoreboard: Scoreboard,
+    slot: usize,
+    closing: Closing,
+}
+
+impl HttpHandler for ThenCheckGraceful {
+    fn handle(&self, req: ::http::Request<Bytes>) -> ::http::Response<Bytes> {
+        let resp = self.inner.handle(req);
+        if signal::is_pending(nix::sys::signal::Signal::SIGUSR1)
+            || self.scoreboard.process(self.slot).quiescing()
+        {
+            self.closing.close();
+        }
+        resp
+    }
 }
 
 /// Spawn a task (it runs whenever the runtime serves a connection) that flips `closing`
