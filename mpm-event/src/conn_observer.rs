@@ -3,7 +3,8 @@
 
 use mpm_core::http::ConnObserver;
 use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Which async counter a connection is in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,15 +32,23 @@ pub(crate) struct ConnCounters {
     scoreboard: Scoreboard,
     slot: usize,
     bucket: AtomicU8,
+    /// The child's count of connections in lingering close (they do not count against
+    /// the accept limit).
+    lingering: Arc<AtomicUsize>,
 }
 
 impl ConnCounters {
-    pub(crate) fn open(scoreboard: Scoreboard, slot: usize) -> ConnCounters {
+    pub(crate) fn open(
+        scoreboard: Scoreboard,
+        slot: usize,
+        lingering: Arc<AtomicUsize>,
+    ) -> ConnCounters {
         scoreboard.process(slot).add_connections(1);
         ConnCounters {
             scoreboard,
             slot,
             bucket: AtomicU8::new(Bucket::None as u8),
+            lingering,
         }
     }
 
@@ -52,13 +61,19 @@ impl ConnCounters {
         match prev {
             Bucket::KeepAlive => p.sub_keep_alive(1),
             Bucket::Writing => p.sub_writing(1),
-            Bucket::Closing => p.sub_closing(1),
+            Bucket::Closing => {
+                p.sub_closing(1);
+                self.lingering.fetch_sub(1, Ordering::Relaxed);
+            }
             Bucket::None => {}
         }
         match next {
             Bucket::KeepAlive => p.add_keep_alive(1),
             Bucket::Writing => p.add_writing(1),
-            Bucket::Closing => p.add_closing(1),
+            Bucket::Closing => {
+                p.add_closing(1);
+                self.lingering.fetch_add(1, Ordering::Relaxed);
+            }
             Bucket::None => {}
         }
     }

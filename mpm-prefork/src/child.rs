@@ -87,15 +87,24 @@ fn serve(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
+    let _span = observer.span(peer).entered();
     observer.connection(peer);
     match handler {
         Handler::Http(h) => {
             http::serve_http1_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
         }
+        Handler::Async(h) => {
+            http::serve_http1_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+        }
         Handler::Connection(h) => {
             let _ = stream.set_nonblocking(false);
             observer.set(WorkerStatus::BusyWrite);
-            h.handle(stream, peer);
+            let h = h.clone();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.handle(stream, peer)))
+                .is_err()
+            {
+                tracing::error!("connection handler panicked (client {peer})");
+            }
         }
     }
     observer.set(WorkerStatus::Closing);

@@ -145,10 +145,22 @@ impl Worker {
             let Ok((stream, peer)) = self.conns.recv() else {
                 break;
             };
+            let _span = self.observer.span(peer).entered();
             self.observer.connection(peer);
             match &self.handler {
                 Handler::Http(h) => {
                     http::serve_http1_blocking(
+                        &rt,
+                        stream,
+                        peer,
+                        &self.opts,
+                        h.as_ref(),
+                        &self.observer,
+                        &self.closing,
+                    );
+                }
+                Handler::Async(h) => {
+                    http::serve_http1_async_blocking(
                         &rt,
                         stream,
                         peer,

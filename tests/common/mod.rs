@@ -5,8 +5,10 @@
 
 pub mod client;
 pub mod cmd;
+pub mod keepalive;
 pub mod load;
 pub mod procs;
+pub mod threads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,12 +44,17 @@ pub fn free_port() -> u16 {
 /// missing, build it once).
 pub fn httpd_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
+    PATH.get_or_init(|| example_path("httpd")).clone()
+}
+
+/// Build (if needed) and locate the example `name`, with every strategy compiled in.
+pub fn example_path(name: &str) -> PathBuf {
+    {
         let exe = std::env::current_exe().expect("test exe path");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let candidate = profile_dir.join("examples").join("httpd");
+        let candidate = profile_dir.join("examples").join(name);
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "httpd", "--all-features"])
+            .args(["build", "--quiet", "--example", name, "--all-features"])
             .args(if profile_dir.ends_with("release") {
                 vec!["--release"]
             } else {
@@ -56,11 +63,10 @@ pub fn httpd_path() -> PathBuf {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building the httpd example failed");
+        assert!(status.success(), "building the {name} example failed");
         assert!(candidate.exists(), "{} missing", candidate.display());
         candidate
-    })
-    .clone()
+    }
 }
 
 /// A running `httpd` master and the directory holding its config, PidFile and log.
@@ -81,6 +87,18 @@ impl Server {
     /// As [`Server::start`], with extra command-line arguments.
     pub fn start_with(mpm: &'static str, conf: &str, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, &httpd_path(), mpm, conf, extra, &[])
+    }
+
+    /// Start a given executable (e.g. a copy of httpd in `dir`) with extra environment.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        exe: &Path,
+        mpm: &'static str,
+        conf: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let conf_path = dir.path().join("httpd.conf");
         let full = format!(
             "Listen 127.0.0.1:0\nPidFile {}\n{conf}\n",
@@ -88,7 +106,8 @@ impl Server {
         );
         std::fs::write(&conf_path, full).expect("write conf");
         let log = std::fs::File::create(dir.path().join("error_log")).expect("log file");
-        let child = Command::new(httpd_path())
+        let child = Command::new(exe)
+            .envs(envs.iter().copied())
             .arg("-f")
             .arg(&conf_path)
             .arg(format!("--mpm={mpm}"))

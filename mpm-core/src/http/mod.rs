@@ -9,8 +9,10 @@
 //!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
 
 mod conn;
+mod service;
 
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
+pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
@@ -66,6 +68,9 @@ pub enum Handler {
     Http(Arc<dyn HttpHandler>),
     /// The handler gets the accepted connection itself.
     Connection(Arc<dyn ConnectionHandler>),
+    /// A non-blocking handler (an `async` function, or a hyper/tower service wrapped in
+    /// one): inline on the event connection layer, on each worker's runtime otherwise.
+    Async(Arc<dyn AsyncHandler>),
 }
 
 impl Handler {
@@ -78,6 +83,12 @@ impl Handler {
     pub fn connection(h: impl ConnectionHandler) -> Handler {
         Handler::Connection(Arc::new(h))
     }
+
+    /// An async handler (any `Fn(Request<Bytes>) -> impl Future<Output = Response<Bytes>>`
+    /// that is `Send + Sync`, with a `Send` future).
+    pub fn asynchronous(h: impl AsyncHandler) -> Handler {
+        Handler::Async(Arc::new(h))
+    }
 }
 
 impl fmt::Debug for Handler {
@@ -85,6 +96,7 @@ impl fmt::Debug for Handler {
         match self {
             Handler::Http(_) => f.write_str("Handler::Http(..)"),
             Handler::Connection(_) => f.write_str("Handler::Connection(..)"),
+            Handler::Async(_) => f.write_str("Handler::Async(..)"),
         }
     }
 }
@@ -150,6 +162,47 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// The largest request body read into memory; a larger one is answered with 413.
     pub max_body: usize,
+    /// Request-size limits and read deadlines (mod_reqtimeout / LimitRequest* directives).
+    pub limits: RequestLimits,
+}
+
+/// Limits on what a client may send, and how slowly: Apache's `LimitRequestLine`,
+/// `LimitRequestFieldSize`, `LimitRequestFields` and mod_reqtimeout's `RequestReadTimeout`
+/// defaults (`header=20-40,MinRate=500 body=20,MinRate=500`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Longest request line (method, target, version) in bytes; longer → 414.
+    pub request_line: usize,
+    /// Longest single header field in bytes; longer → 431.
+    pub field_size: usize,
+    /// Most header fields; more → 431.
+    pub fields: usize,
+    /// Initial deadline for a whole request head (also covers a client that sends nothing).
+    pub header_timeout: Duration,
+    /// The head deadline is extended by one second per `header_min_rate` bytes received,
+    /// up to this maximum.
+    pub header_timeout_max: Duration,
+    /// Bytes per second that extend the head deadline (0 = no extension).
+    pub header_min_rate: u32,
+    /// Initial deadline for reading the body.
+    pub body_timeout: Duration,
+    /// Bytes per second that extend the body deadline (0 = no extension, no maximum).
+    pub body_min_rate: u32,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            request_line: 8190,
+            field_size: 8190,
+            fields: 100,
+            header_timeout: Duration::from_secs(20),
+            header_timeout_max: Duration::from_secs(40),
+            header_min_rate: 500,
+            body_timeout: Duration::from_secs(20),
+            body_min_rate: 500,
+        }
+    }
 }
 
 /// The default [`HttpOptions::max_body`]: 16 MiB.
@@ -164,6 +217,7 @@ impl HttpOptions {
             max_keep_alive_requests: c.max_keep_alive_requests,
             timeout: c.timeout,
             max_body: DEFAULT_MAX_BODY,
+            limits: RequestLimits::default(),
         }
     }
 }
@@ -178,6 +232,7 @@ impl Default for HttpOptions {
             max_keep_alive_requests: 100,
             timeout: Duration::from_secs(60),
             max_body: DEFAULT_MAX_BODY,
+            limits: RequestLimits::default(),
         }
     }
 }
