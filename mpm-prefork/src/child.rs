@@ -2,7 +2,9 @@
 
 use bytes::Bytes;
 use mpm_core::accept::{Accepted, Acceptor};
-use mpm_core::http::{self, Closing, Handler, HttpHandler, HttpOptions};
+use mpm_core::http::{
+    self, AsyncHandler, Closing, Handler, HttpHandler, HttpOptions, ResponseFuture,
+};
 use mpm_core::mpm::exit;
 use mpm_core::observe::SlotObserver;
 use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
@@ -39,12 +41,19 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let closing = Closing::default();
     // A graceful stop during a connection makes its next response the last one.
     watch_graceful(&rt, ctx.signals.fd(), closing.clone());
+    let check = GracefulCheck {
+        scoreboard: ctx.scoreboard.clone(),
+        slot: ctx.slot,
+        closing: closing.clone(),
+    };
     let handler = match ctx.handler {
         Handler::Http(h) => Handler::Http(Arc::new(ThenCheckGraceful {
             inner: h.clone(),
-            scoreboard: ctx.scoreboard.clone(),
-            slot: ctx.slot,
-            closing: closing.clone(),
+            check,
+        })),
+        Handler::Async(h) => Handler::Async(Arc::new(ThenCheckGraceful {
+            inner: h.clone(),
+            check,
         })),
         other => other.clone(),
     };
@@ -112,26 +121,49 @@ fn serve(
 
 /// The user's handler, then a look for a graceful stop that arrived while it ran.
 ///
-/// The handler runs on the runtime's only thread, so the `watch_graceful` task cannot
-/// run (and flip `closing`) until the response is already decided: without this check a
-/// request in flight at a graceful restart or stop would be answered keep-alive, and the
-/// child would wait for the client's next request or KeepAliveTimeout before exiting.
-struct ThenCheckGraceful {
-    inner: Arc<dyn HttpHandler>,
+/// The handler runs on the runtime's only thread, so the `watch_graceful` task may not
+/// run (and flip `closing`) before the response is decided: without this check a request
+/// in flight at a graceful restart or stop could be answered keep-alive, and the child
+/// would wait for the client's next request or KeepAliveTimeout before exiting.
+struct ThenCheckGraceful<H: ?Sized> {
+    inner: Arc<H>,
+    check: GracefulCheck,
+}
+
+#[derive(Clone)]
+struct GracefulCheck {
     scoreboard: Scoreboard,
     slot: usize,
     closing: Closing,
 }
 
-impl HttpHandler for ThenCheckGraceful {
-    fn handle(&self, req: ::http::Request<Bytes>) -> ::http::Response<Bytes> {
-        let resp = self.inner.handle(req);
+impl GracefulCheck {
+    fn after_handler(&self) {
         if signal::is_pending(nix::sys::signal::Signal::SIGUSR1)
             || self.scoreboard.process(self.slot).quiescing()
         {
             self.closing.close();
         }
+    }
+}
+
+impl HttpHandler for ThenCheckGraceful<dyn HttpHandler> {
+    fn handle(&self, req: ::http::Request<Bytes>) -> ::http::Response<Bytes> {
+        let resp = self.inner.handle(req);
+        self.check.after_handler();
         resp
+    }
+}
+
+impl AsyncHandler for ThenCheckGraceful<dyn AsyncHandler> {
+    fn call(&self, req: ::http::Request<Bytes>) -> ResponseFuture {
+        let fut = self.inner.call(req);
+        let check = self.check.clone();
+        Box::pin(async move {
+            let resp = fut.await;
+            check.after_handler();
+            resp
+        })
     }
 }
 
