@@ -51,6 +51,9 @@ struct Child {
     quiescing: bool,
     /// The master sent it SIGTERM/SIGKILL, so its death by signal is expected.
     killed: bool,
+    /// A handler of this child overran HandlerTimeout: when to kill it if it has not
+    /// finished gracefully by then (threaded strategies).
+    hung_kill_at: Option<Instant>,
 }
 
 /// The master loop's state. Lives only in the master process.
@@ -296,6 +299,7 @@ impl<'a> Master<'a> {
                         generation: self.generation,
                         quiescing: false,
                         killed: false,
+                        hung_kill_at: None,
                     },
                 );
                 tracing::debug!(
@@ -491,7 +495,69 @@ impl<'a> Master<'a> {
         (idle, to_retire.map(|(_, p)| p))
     }
 
+    /// HandlerTimeout: find handlers running too long and recycle their children —
+    /// prefork's at once (the one request is lost anyway), a threaded child gracefully
+    /// so its other requests can finish, then killed if it has not left within another
+    /// HandlerTimeout.
+    fn check_hung_handlers(&mut self) {
+        let Some(limit) = self.config.handler_timeout else {
+            return;
+        };
+        let tpc = self.config.limits.threads_per_child as usize;
+        let now = Instant::now();
+        let mut to_retire = Vec::new();
+        let mut to_kill = Vec::new();
+        for (&pid, child) in &self.children {
+            if child.killed {
+                continue;
+            }
+            if let Some(at) = child.hung_kill_at {
+                if now >= at {
+                    to_kill.push(pid);
+                }
+                continue;
+            }
+            for t in 0..tpc {
+                let w = self.scoreboard.worker(child.slot, t);
+                if w.status() != WorkerStatus::BusyWrite {
+                    continue;
+                }
+                let snap = w.snapshot();
+                let ran = Duration::from_millis(snap.request_duration_ms);
+                if ran > limit {
+                    tracing::error!(
+                        "handler timeout: slot {} thread {t} pid {pid} client {} request \"{}\" running for {:.1}s (HandlerTimeout {}s); recycling the child",
+                        child.slot,
+                        snap.client,
+                        snap.request,
+                        ran.as_secs_f64(),
+                        limit.as_secs()
+                    );
+                    to_retire.push(pid);
+                    break;
+                }
+            }
+        }
+        for pid in to_retire {
+            if self.kind().is_threaded() {
+                self.retire(pid);
+                if let Some(c) = self.children.get_mut(&pid) {
+                    c.hung_kill_at = Some(now + limit);
+                }
+            } else {
+                self.kill(pid, Signal::SIGKILL);
+            }
+        }
+        for pid in to_kill {
+            tracing::error!(
+                "handler timeout: child pid {pid} did not finish gracefully; killing it"
+            );
+            self.kill(pid, Signal::SIGKILL);
+        }
+    }
+
     fn maintenance(&mut self) {
+        self.check_hung_handlers();
         if self.crash_streak > 0 {
             self.crash_streak = 0;
             self.crash_warned = false;

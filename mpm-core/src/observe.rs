@@ -30,6 +30,13 @@ impl SlotObserver {
         w.set_status(WorkerStatus::BusyRead);
     }
 
+    /// Record the client this worker is now serving (event: per handler call).
+    pub fn set_client(&self, peer: SocketAddr) {
+        self.scoreboard
+            .worker(self.slot, self.thread)
+            .set_client(&peer.ip().to_string());
+    }
+
     /// Set the worker's status directly.
     pub fn set(&self, status: WorkerStatus) {
         self.scoreboard

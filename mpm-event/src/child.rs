@@ -24,9 +24,10 @@ struct Shared {
     slot: usize,
     /// Open connections.
     conns: Cell<usize>,
-    /// Connections in lingering close (they do not count against the accept limit);
-    /// kept by each connection's [`ConnCounters`].
-    lingering: Arc<AtomicUsize>,
+    /// Connections that do not count against the accept limit — in lingering close, or
+    /// still waiting for / reading a request head (they hold no worker, so a slowloris
+    /// flood cannot stop this child from accepting); kept by each [`ConnCounters`].
+    exempt: Arc<AtomicUsize>,
     /// Notified when a connection ends.
     conn_done: Notify,
 }
@@ -96,7 +97,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         scoreboard: ctx.scoreboard.clone(),
         slot: ctx.slot,
         conns: Cell::new(0),
-        lingering: Arc::new(AtomicUsize::new(0)),
+        exempt: Arc::new(AtomicUsize::new(0)),
         conn_done: Notify::new(),
     });
     let (pool, jobs, inline) = match &dispatch {
@@ -137,14 +138,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let max_conns = limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let proc_slot = ctx.scoreboard.process(ctx.slot);
     let stop_requested =
         || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
 
     // Apache's accept limit (`connections_above_limit`): no accepting while open
-    // connections (less those in lingering close) reach ThreadsPerChild + idle workers ×
+    // connections (less those in lingering close — and, unlike Apache, whose heads are
+    // read by workers, less those still reading a head) reach ThreadsPerChild + idle workers ×
     // AsyncRequestWorkerFactor, nor while no worker is idle.
     // (Inline async handlers take no worker, so no such limit applies to them.)
     let above_limit = || {
@@ -155,7 +157,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let open = shared
             .conns
             .get()
-            .saturating_sub(shared.lingering.load(Ordering::Relaxed));
+            .saturating_sub(shared.exempt.load(Ordering::Relaxed));
         idle == 0 || open >= tpc + (idle as f64 * factor) as usize
     };
 
@@ -211,14 +213,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let jobs = jobs.clone();
         let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
+        // Counted before the task first runs, so the accept limit sees it at once.
+        let counters = ConnCounters::open(
+            shared.scoreboard.clone(),
+            shared.slot,
+            shared.exempt.clone(),
+        );
         let span = mpm_core::observe::connection_span(ctx.scoreboard, ctx.slot, None, peer);
         tokio::task::spawn_local(tracing::Instrument::instrument(
             async move {
-                let counters = ConnCounters::open(
-                    shared.scoreboard.clone(),
-                    shared.slot,
-                    shared.lingering.clone(),
-                );
                 let call = |req| {
                     let jobs = jobs.clone();
                     let inline = inline.clone();
@@ -232,6 +235,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                         let (tx, rx) = oneshot::channel();
                         let job = Job {
                             request: req,
+                            peer,
                             reply: tx,
                         };
                         if jobs.send(job).is_err() {

@@ -14,6 +14,8 @@ enum Bucket {
     KeepAlive = 1,
     Writing = 2,
     Closing = 3,
+    /// Waiting for or reading a request head: no worker is involved yet.
+    Reading = 4,
 }
 
 impl Bucket {
@@ -22,6 +24,7 @@ impl Bucket {
             1 => Bucket::KeepAlive,
             2 => Bucket::Writing,
             3 => Bucket::Closing,
+            4 => Bucket::Reading,
             _ => Bucket::None,
         }
     }
@@ -32,23 +35,24 @@ pub(crate) struct ConnCounters {
     scoreboard: Scoreboard,
     slot: usize,
     bucket: AtomicU8,
-    /// The child's count of connections in lingering close (they do not count against
-    /// the accept limit).
-    lingering: Arc<AtomicUsize>,
+    /// Connections that do not count against the accept limit: lingering close, and
+    /// waiting for or reading a request head.
+    exempt: Arc<AtomicUsize>,
 }
 
 impl ConnCounters {
     pub(crate) fn open(
         scoreboard: Scoreboard,
         slot: usize,
-        lingering: Arc<AtomicUsize>,
+        exempt: Arc<AtomicUsize>,
     ) -> ConnCounters {
         scoreboard.process(slot).add_connections(1);
+        exempt.fetch_add(1, Ordering::Relaxed);
         ConnCounters {
             scoreboard,
             slot,
-            bucket: AtomicU8::new(Bucket::None as u8),
-            lingering,
+            bucket: AtomicU8::new(Bucket::Reading as u8),
+            exempt,
         }
     }
 
@@ -63,7 +67,10 @@ impl ConnCounters {
             Bucket::Writing => p.sub_writing(1),
             Bucket::Closing => {
                 p.sub_closing(1);
-                self.lingering.fetch_sub(1, Ordering::Relaxed);
+                self.exempt.fetch_sub(1, Ordering::Relaxed);
+            }
+            Bucket::Reading => {
+                self.exempt.fetch_sub(1, Ordering::Relaxed);
             }
             Bucket::None => {}
         }
@@ -72,7 +79,10 @@ impl ConnCounters {
             Bucket::Writing => p.add_writing(1),
             Bucket::Closing => {
                 p.add_closing(1);
-                self.lingering.fetch_add(1, Ordering::Relaxed);
+                self.exempt.fetch_add(1, Ordering::Relaxed);
+            }
+            Bucket::Reading => {
+                self.exempt.fetch_add(1, Ordering::Relaxed);
             }
             Bucket::None => {}
         }
@@ -84,6 +94,7 @@ impl ConnObserver for ConnCounters {
         self.move_to(match s {
             WorkerStatus::BusyKeepalive => Bucket::KeepAlive,
             WorkerStatus::Closing => Bucket::Closing,
+            WorkerStatus::BusyRead => Bucket::Reading,
             _ => Bucket::None,
         });
     }

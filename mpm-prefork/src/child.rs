@@ -57,7 +57,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         })),
         other => other.clone(),
     };
-    let max_conns = ctx.config.limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut served: u64 = 0;
     observer.set(WorkerStatus::Ready);
     loop {

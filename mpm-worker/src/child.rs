@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
     drop(idle_tx);
 
-    let max_conns = ctx.config.limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let stopping = |accepted: u64| {
         ctx.signals.graceful_requested()
