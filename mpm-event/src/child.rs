@@ -33,10 +33,7 @@ struct Shared {
 }
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
@@ -161,6 +158,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         idle == 0 || open >= tpc + (idle as f64 * factor) as usize
     };
 
+    let mut shortage = mpm_core::accept::Shortage::counting(ctx.scoreboard.clone());
     'accept: loop {
         if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
             break;
@@ -192,8 +190,8 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                 Err(e) => match mpm_core::accept::classify(&e) {
                     mpm_core::accept::AcceptError::Retry => continue,
                     mpm_core::accept::AcceptError::Shortage => {
-                        tracing::error!("accept: {e}; backing off");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        shortage.hit(&e);
+                        tokio::time::sleep(mpm_core::accept::SHORTAGE_BACKOFF).await;
                         continue;
                     }
                     mpm_core::accept::AcceptError::Fatal => {
@@ -206,6 +204,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
         };
         accepted += 1;
+        shortage.recovered();
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let opts = opts.clone();

@@ -19,10 +19,7 @@ use std::time::Duration;
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
@@ -30,7 +27,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         }
     };
     let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a,
+        Ok(a) => a.counting(ctx.scoreboard.clone()),
         Err(e) => {
             tracing::error!("child {}: listeners: {e}", ctx.slot);
             return exit::CHILD_SICK;

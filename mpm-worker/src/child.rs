@@ -18,7 +18,7 @@ type Conn = (TcpStream, SocketAddr);
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let tpc = ctx.config.limits.threads_per_child as usize;
     let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a,
+        Ok(a) => a.counting(ctx.scoreboard.clone()),
         Err(e) => {
             tracing::error!("child {}: listeners: {e}", ctx.slot);
             return exit::CHILD_SICK;
@@ -122,10 +122,7 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        let rt = match http::current_thread_runtime() {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!("worker {}: cannot create runtime: {e}", self.index);
