@@ -56,12 +56,18 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("httpd: cannot signal pid {pid}: {e}");
-                ExitCode::from(1)
+                // As Apache: `stop` ignores the result of kill(); the others report it.
+                if command == Command::Stop {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
             }
         },
         Err(status) => match command {
             Command::Restart | Command::GracefulRestart => {
-                eprintln!("httpd not running, trying to start");
+                // Apache prints this status to stdout, like the others.
+                println!("httpd not running, trying to start");
                 start_detached(&pid_path, cli)
             }
             _ => {
