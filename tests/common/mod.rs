@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod cmd;
 pub mod keepalive;
 pub mod load;
 pub mod procs;
@@ -27,6 +28,16 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A loopback port free right now (bound then released), for a second `Listen` line:
+/// the server binds `127.0.0.1:0` only once however often it is listed. Another process
+/// could take the port in between; on this loopback-only test machine that is improbable.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("reserve a loopback port")
+        .port()
 }
 
 /// The example binary, built with every strategy (cargo test builds examples; if it is
@@ -136,6 +147,11 @@ impl Server {
     /// Everything logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error_log")).unwrap_or_default()
+    }
+
+    /// Every address the master logged as `listening on` (several `Listen` lines).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        cmd::listen_addrs(&self.log())
     }
 
     /// Path of the PidFile.
