@@ -28,7 +28,7 @@ trap cleanup EXIT
     cat tests/conf/seed-httpd-mpm.conf
 } > "$dir/httpd.conf"
 ulimit -n 65536 2>/dev/null || true
-"$bin" -f "$dir/httpd.conf" --mpm worker 2> "$dir/error_log" &
+"$bin" -f "$dir/httpd.conf" --mpm worker --log-level=debug 2> "$dir/error_log" &
 master=$!
 children() { pgrep -P "$master" | wc -l; }
 threads() {
@@ -50,6 +50,12 @@ for t in $(seq 0 35); do
     sleep 1
 done
 final=$(children)
+# Children forked at start, from the master's log (sampling can miss the peak: retirement
+# begins at the first one-second tick).
+started=$(grep -c "Child [0-9]* started: pid [0-9]*, gen 0" "$dir/error_log" || true)
+[ "$started" -gt "$peak" ] && peak=$started
+retired=$(grep -c "retiring" "$dir/error_log" || true)
+echo "children forked at start: $started; idle retirements logged: $retired"
 echo "peak children: $peak (Apache: 50); final: $final (Apache: 30); reached 30 at t=${seen_30:-never}s"
 if [ "$peak" -eq 50 ] && [ "$final" -eq 30 ]; then
     echo "MATCH: 50 children of 100 threads, trimmed one per second to 30"
