@@ -7,7 +7,7 @@
 #   --conns N     idle keep-alive connections to hold per server (default 2000)
 #   --10k         same as --conns 10000
 #   --only LIST   comma-separated subset of: apache-prefork,apache-worker,apache-event,
-#                 nginx,mpm-prefork,mpm-worker,mpm-event (Apache's matching MPM is
+#                 nginx,mpm-prefork,mpm-worker,mpm-event,mpm-inline (Apache's matching MPM is
 #                 needed for the ratios)
 #   --no-install  do not apt-get anything; say what is missing and stop
 #   --no-build    use the existing target/release/examples/httpd
@@ -28,7 +28,7 @@ ONLY=""
 INSTALL=1
 BUILD=1
 KEEP=0
-ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event nginx)
+ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event mpm-inline nginx)
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 while (($#)); do
@@ -158,7 +158,7 @@ selected() {
 # ---------------------------------------------------------------- build ------------
 BIN=$ROOT/target/release/examples/httpd
 OURS_OK=1
-if selected mpm-prefork || selected mpm-worker || selected mpm-event; then
+if selected mpm-prefork || selected mpm-worker || selected mpm-event || selected mpm-inline; then
     if ((BUILD)); then
         log "building: cargo build --release --example httpd --all-features"
         if ! (cd "$ROOT" && cargo build --release --example httpd --all-features) >&2; then
@@ -346,7 +346,12 @@ EOF
 }
 
 start_mpm() {
-    local mpm=$1 dir=$WORK/mpm-$1
+    # "inline": the event MPM with the example's async handler (no worker-thread hop).
+    local mpm=$1 dir=$WORK/mpm-$1 extra=()
+    if [[ $mpm == inline ]]; then
+        mpm=event
+        extra=(--async-handler)
+    fi
     mkdir -p "$dir"
     chmod 755 "$dir"
     PORT=$(freeport)
@@ -363,7 +368,7 @@ EOF
         cat "$dir/configtest.log" >&2
         return 1
     fi
-    setsid "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
+    setsid "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" "${extra[@]}" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
     PID=$!
     STARTED+=("$PID")
 }

@@ -28,6 +28,9 @@ pub struct Cli {
     /// Log level (error, warn, info, debug, trace); default info.
     #[arg(long = "log-level", value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Serve through an async handler (inline on the event connection layer).
+    #[arg(long = "async-handler")]
+    pub async_handler: bool,
     /// Serve the routes the integration tests use (/pid, /sleep?ms=N, /panic, /abort).
     #[arg(long = "test-routes", hide = true)]
     pub test_routes: bool,

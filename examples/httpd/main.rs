@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         return test_config(kind, &source);
     }
     match cli.command.as_deref() {
-        None => serve(kind, source, cli.test_routes),
+        None => serve(kind, source, cli.test_routes, cli.async_handler),
         Some(cmd) => signal_cmd::run(cmd, kind, &source, &cli),
     }
 }
@@ -102,7 +102,7 @@ fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool) -> ExitCode {
+fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool, inline: bool) -> ExitCode {
     let Some(strategy) = mpm::mpm_for(kind) else {
         eprintln!(
             "httpd: the {kind} MPM is not compiled into this build (compiled in: {:?}); rebuild with --features {kind}",
@@ -117,7 +117,12 @@ fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match server.run(routes::handler(test_routes)) {
+    let handler = if inline {
+        routes::async_handler(test_routes)
+    } else {
+        routes::handler(test_routes)
+    };
+    match server.run(handler) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("httpd: {e}");

@@ -44,3 +44,25 @@ pub fn handler(test_routes: bool) -> Handler {
         }
     })
 }
+
+/// The same routes as an async handler (`--async-handler`): under event it runs inline on
+/// the connection layer, with no hop to a worker thread.
+pub fn async_handler(test_routes: bool) -> Handler {
+    Handler::asynchronous(move |req: Request<Bytes>| async move {
+        if let Some(resp) = mpm::core::status_page::respond(&req) {
+            return resp;
+        }
+        match (req.uri().path(), test_routes) {
+            ("/", _) => text(StatusCode::OK, "Hello, world!\n"),
+            ("/pid", true) => text(StatusCode::OK, format!("{}\n", std::process::id())),
+            ("/sleep", true) => {
+                let ms = query_ms(&req);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                text(StatusCode::OK, format!("slept {ms}\n"))
+            }
+            ("/panic", true) => panic!("the /panic test route"),
+            ("/abort", true) => std::process::abort(),
+            _ => text(StatusCode::NOT_FOUND, "Not Found\n"),
+        }
+    })
+}

@@ -103,6 +103,9 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
     if cli.test_routes {
         args.push("--test-routes".into());
     }
+    if cli.async_handler {
+        args.push("--async-handler".into());
+    }
     // Without -E the detached server logs beside its PidFile (Apache's logs/error_log),
     // so it holds no descriptor of the caller's terminal or pipe.
     let default_log = pid_path.with_file_name("error_log");
