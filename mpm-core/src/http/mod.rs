@@ -9,8 +9,10 @@
 //!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
 
 mod conn;
+mod lean;
 
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
+pub use lean::serve_lean;
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
