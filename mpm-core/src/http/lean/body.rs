@@ -49,6 +49,12 @@ pub(super) async fn read(
     expect_continue: bool,
 ) -> Result<Bytes, BodyError> {
     let budget = Budget::body(&opts.limits);
+    if let Framing::Length(n) = framing {
+        if n > opts.max_body as u64 {
+            // Refused before the client is told to go ahead.
+            return Err(BodyError::Refuse(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+    }
     if expect_continue && framing != Framing::Length(0) && buf.len() <= *pos {
         // The client waits for our go-ahead before sending the body.
         write_all(stream, CONTINUE, &[], opts.timeout)

@@ -145,7 +145,7 @@ fn parse_with<'b>(buf: &'b [u8], slots: &mut [httparse::Header<'b>]) -> Result<H
     match req.parse(buf) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(StatusCode::BAD_REQUEST),
-        Err(httparse::Error::Version) => return Err(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+        Err(httparse::Error::Version) => return Err(version_error(buf)),
         Err(httparse::Error::TooManyHeaders) => {
             return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
         }
@@ -175,6 +175,21 @@ fn parse_with<'b>(buf: &'b [u8], slots: &mut [httparse::Header<'b>]) -> Result<H
         headers,
         line,
     })
+}
+
+/// A request line whose version httparse refused: 505 for a well-formed `HTTP/x.y` of
+/// another major version, 400 for anything else (`GET / FOO`).
+fn version_error(buf: &[u8]) -> StatusCode {
+    let line = first_line(buf);
+    let version = line.rsplit(' ').next().unwrap_or("").as_bytes();
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() && *major != b'1' =>
+        {
+            StatusCode::HTTP_VERSION_NOT_SUPPORTED
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// The request line as far as it arrived, for the scoreboard of a refused request.

@@ -3,11 +3,13 @@
 use crate::http::{RequestLimits, LINGER};
 use bytes::BufMut;
 use std::cell::RefCell;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::time::{sleep_until, timeout, Instant};
 
 /// The size of a connection buffer taken when bytes arrive (grown only for a larger head).
 pub(super) const BUF_SIZE: usize = 4096;
@@ -111,6 +113,25 @@ pub(super) enum ReadError {
     Io(io::Error),
 }
 
+/// Wait until the socket is readable, or `deadline`.
+///
+/// Built on `poll_read_ready` (the socket's own waker slot) and one `Sleep`, this future is
+/// a fraction of the size of `timeout_at(deadline, stream.readable())`; it is part of every
+/// parked connection's task.
+pub(super) async fn readable_by(stream: &TcpStream, deadline: Instant) -> Result<(), ReadError> {
+    let sleep = sleep_until(deadline);
+    tokio::pin!(sleep);
+    poll_fn(|cx| {
+        match stream.poll_read_ready(cx) {
+            Poll::Ready(Ok(())) => return Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(ReadError::Io(e))),
+            Poll::Pending => {}
+        }
+        sleep.as_mut().poll(cx).map(|()| Err(ReadError::TimedOut))
+    })
+    .await
+}
+
 /// Read once into `buf` (its spare capacity), waiting until `deadline` at most; `Ok(0)` is
 /// end-of-file.
 pub(super) async fn read_some<B: BufMut>(
@@ -119,11 +140,7 @@ pub(super) async fn read_some<B: BufMut>(
     deadline: Instant,
 ) -> Result<usize, ReadError> {
     loop {
-        match timeout_at(deadline, stream.readable()).await {
-            Err(_) => return Err(ReadError::TimedOut),
-            Ok(Err(e)) => return Err(ReadError::Io(e)),
-            Ok(Ok(())) => {}
-        }
+        readable_by(stream, deadline).await?;
         match stream.try_read_buf(buf) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -197,9 +214,8 @@ pub(super) async fn lingering_close(stream: &TcpStream) {
     shutdown_write(stream);
     let deadline = after(Instant::now(), LINGER);
     loop {
-        match timeout_at(deadline, stream.readable()).await {
-            Err(_) | Ok(Err(_)) => return,
-            Ok(Ok(())) => {}
+        if readable_by(stream, deadline).await.is_err() {
+            return;
         }
         match discard(stream) {
             Ok(0) => return,

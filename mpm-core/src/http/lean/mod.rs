@@ -44,10 +44,12 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode, Version};
 use io::{after, give_buf, read_deadline, read_some, take_buf, Budget, ReadError, BUF_SIZE};
 use response::{encode_head, wants_close, ConnHeader};
+use std::future::poll_fn;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::task::Poll;
 use tokio::net::TcpStream;
-use tokio::time::{timeout_at, Instant};
+use tokio::time::{sleep_until, Instant};
 
 /// No request head may grow beyond this, whatever the limits say.
 const MAX_HEAD: usize = 4 << 20;
@@ -136,7 +138,7 @@ where
 /// Wait, holding no buffer, until a request's first bytes arrive or the wait times out.
 async fn wait_request<F>(conn: &Conn<'_, F>, accepted: Instant, first: bool) -> Waited {
     let o = conn.opts;
-    let mut deadline = if first {
+    let deadline = if first {
         let mut limit = o.timeout;
         if !o.limits.header_timeout.is_zero() {
             limit = limit.min(o.limits.header_timeout);
@@ -148,32 +150,38 @@ async fn wait_request<F>(conn: &Conn<'_, F>, accepted: Instant, first: bool) -> 
     } else {
         after(Instant::now(), o.keep_alive_timeout)
     };
+    // A connection that has not sent its first request yet also watches for a graceful
+    // restart, which cuts its wait to the keep-alive timeout from that moment.
     let mut watch_closing = first && !conn.closing.is_closed();
+    let closed = conn.closing.closed();
+    let sleep = sleep_until(deadline);
+    tokio::pin!(closed, sleep);
     loop {
-        let ready = if watch_closing {
-            tokio::select! {
-                r = timeout_at(deadline, conn.stream.readable()) => r,
-                () = conn.closing.closed() => {
-                    // A graceful restart began before this connection sent anything: it gets
-                    // the keep-alive timeout from now rather than the whole `Timeout`.
-                    watch_closing = false;
-                    deadline = deadline.min(after(Instant::now(), o.keep_alive_timeout));
-                    continue;
+        let ready = poll_fn(|cx| {
+            match conn.stream.poll_read_ready(cx) {
+                Poll::Ready(r) => return Poll::Ready(Some(r)),
+                Poll::Pending => {}
+            }
+            if watch_closing && closed.as_mut().poll(cx).is_ready() {
+                watch_closing = false;
+                let cut = after(Instant::now(), o.keep_alive_timeout);
+                if cut < sleep.deadline() {
+                    sleep.as_mut().reset(cut);
                 }
             }
-        } else {
-            timeout_at(deadline, conn.stream.readable()).await
-        };
+            sleep.as_mut().poll(cx).map(|()| None)
+        })
+        .await;
         match ready {
-            Err(_) => {
+            None => {
                 tracing::debug!(peer = %conn.peer, "idle connection timed out; closing");
                 return Waited::End { linger: true };
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 tracing::debug!(peer = %conn.peer, error = %e, "connection failed while idle");
                 return Waited::End { linger: false };
             }
-            Ok(Ok(())) => {}
+            Some(Ok(())) => {}
         }
         let mut buf = take_buf();
         match conn.stream.try_read_buf(&mut buf) {
