@@ -1151,3 +1151,337 @@ fn random_bytes_never_panic_and_always_end_cleanly() {
     assert_eq!(Client::connect(srv.addr).get("/still").status, 200);
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+// ---- Measurements (ignored: run with --release -- --ignored --nocapture) ---------------
+
+/// Which connection path a measurement server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathKind {
+    Lean,
+    Hyper,
+    /// The floor: a task that only holds the socket and answers with a canned response.
+    Bare,
+}
+
+impl PathKind {
+    fn parse(s: &str) -> PathKind {
+        match s {
+            "lean" => PathKind::Lean,
+            "hyper" => PathKind::Hyper,
+            "bare" => PathKind::Bare,
+            other => panic!("unknown path {other:?}"),
+        }
+    }
+}
+
+const BENCH_BODY: &[u8] = b"hello, world!\n";
+
+/// How the measurement server runs its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Calls {
+    /// Inline on the connection's task (the async path).
+    Inline,
+    /// On a worker thread, answering through a oneshot (the event strategy's default).
+    Pool,
+}
+
+/// A server shaped like an event child (current-thread runtime, `spawn_local` per
+/// connection), serving a 14-byte body with generous timeouts.
+fn start_bench_server(path: PathKind, calls: Calls) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    type Job = (
+        Request<Bytes>,
+        tokio::sync::oneshot::Sender<Response<Bytes>>,
+    );
+    let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
+    if calls == Calls::Pool {
+        for _ in 0..2 {
+            let rx = rx.clone();
+            std::thread::spawn(move || {
+                for (_req, reply) in rx {
+                    let _ = reply.send(Response::new(Bytes::from_static(BENCH_BODY)));
+                }
+            });
+        }
+    }
+    let opts = HttpOptions {
+        keep_alive_timeout: Duration::from_secs(300),
+        max_keep_alive_requests: 0,
+        timeout: Duration::from_secs(300),
+        ..HttpOptions::default()
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let closing = Closing::new();
+            loop {
+                let Ok((s, peer)) = l.accept().await else {
+                    continue;
+                };
+                let _ = s.set_nodelay(true);
+                // One task per connection, shaped like the event child's: it owns clones of
+                // the options, the closing signal and the job sender.
+                macro_rules! conn_task {
+                    ($serve:ident) => {{
+                        let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
+                        tokio::task::spawn_local(async move {
+                            let call = |req| {
+                                let jobs = jobs.clone();
+                                async move {
+                                    if calls == Calls::Inline {
+                                        drop(req);
+                                        return Response::new(Bytes::from_static(BENCH_BODY));
+                                    }
+                                    let (tx, rx) = tokio::sync::oneshot::channel();
+                                    jobs.send((req, tx)).unwrap();
+                                    rx.await.unwrap()
+                                }
+                            };
+                            $serve(s, peer, &opts, call, &(), &closing).await
+                        });
+                    }};
+                }
+                match path {
+                    PathKind::Lean => conn_task!(serve_lean),
+                    PathKind::Hyper => conn_task!(serve_http1),
+                    PathKind::Bare => {
+                        tokio::task::spawn_local(bare(s));
+                    }
+                }
+            }
+        });
+    });
+    addr
+}
+
+/// Answer every read with the canned response, holding nothing but the socket.
+async fn bare(s: tokio::net::TcpStream) -> mpm_core::http::ConnSummary {
+    loop {
+        if s.readable().await.is_err() {
+            break;
+        }
+        let mut b = [0u8; 512];
+        match s.try_read(&mut b) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            Err(_) => break,
+        }
+        let r = b"HTTP/1.1 200 OK\r\ncontent-length: 14\r\n\r\nhello, world!\n";
+        let _ = s.try_write(r);
+    }
+    mpm_core::http::ConnSummary::default()
+}
+
+/// (Rss, Pss) of this process in KiB, from /proc/self/smaps_rollup.
+fn memory_kib() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in smaps_rollup"))
+    };
+    (field("Rss:"), field("Pss:"))
+}
+
+fn raise_nofile() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+    hard
+}
+
+/// One request on an open connection, its whole response read.
+fn bench_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").is_err() {
+        return false;
+    }
+    buf.clear();
+    let mut chunk = [0u8; 1024];
+    while !buf.ends_with(BENCH_BODY) {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    buf.starts_with(b"HTTP/1.1 200 ")
+}
+
+/// The child half of `idle_memory_report` (does nothing unless that test started it).
+#[test]
+#[ignore]
+fn idle_memory_child() {
+    let Ok(path) = std::env::var("MPM_IDLE_PATH") else {
+        return;
+    };
+    let path = PathKind::parse(&path);
+    let n: usize = std::env::var("MPM_IDLE_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let hard = raise_nofile();
+    assert!(
+        hard as usize > 2 * n + 100,
+        "fd limit {hard} too low for {n}"
+    );
+    let addr = start_bench_server(path, Calls::Inline);
+    let mut buf = Vec::with_capacity(4096);
+    // Warm up the runtime, the allocator and the free lists, then let those go.
+    {
+        let mut warm = Vec::new();
+        for _ in 0..200 {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+            assert!(bench_request(&mut s, &mut buf));
+            warm.push(s);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut conns: Vec<TcpStream> = Vec::with_capacity(n);
+    let (rss0, pss0) = memory_kib();
+    let t = Instant::now();
+    for i in 0..n {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        assert!(bench_request(&mut s, &mut buf), "request {i} failed");
+        conns.push(s);
+    }
+    let opened = t.elapsed();
+    // Let every connection settle into its keep-alive wait.
+    std::thread::sleep(Duration::from_secs(1));
+    let (rss1, pss1) = memory_kib();
+    // Every held connection still answers.
+    let second_ok = conns
+        .iter_mut()
+        .map(|s| bench_request(s, &mut buf))
+        .filter(|ok| *ok)
+        .count();
+    println!(
+        "IDLE_MEMORY path={path:?} conns={n} rss0={rss0} rss1={rss1} pss0={pss0} pss1={pss1} \
+         second_ok={second_ok} open_ms={}",
+        opened.as_millis()
+    );
+}
+
+/// Memory per idle keep-alive connection, `serve_lean` vs `serve_http1`, each measured in a
+/// fresh process (this test binary re-run with `idle_memory_child`): N connections
+/// (MPM_IDLE_CONNS, default 5000) each answer one request, then the growth of the process's
+/// Rss/Pss is divided by N. Every held connection must then answer a second request.
+#[test]
+#[ignore]
+fn idle_memory_report() {
+    let n: usize = std::env::var("MPM_IDLE_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let exe = std::env::current_exe().unwrap();
+    let mut lean_pss = None;
+    let paths = std::env::var("MPM_IDLE_PATHS").unwrap_or_else(|_| "lean,hyper".into());
+    for path in paths.split(',') {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "idle_memory_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("MPM_IDLE_PATH", path)
+            .env("MPM_IDLE_CONNS", n.to_string())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.find("IDLE_MEMORY ").map(|i| &l[i..]))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no result from the {path} child: {stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let get = |k: &str| -> u64 {
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        let per = |a: u64, b: u64| (b.saturating_sub(a) as f64 * 1024.0) / n as f64;
+        let rss = per(get("rss0"), get("rss1"));
+        let pss = per(get("pss0"), get("pss1"));
+        println!(
+            "{path:>5}: {n} idle keep-alive connections: {rss:7.0} B/conn Rss, {pss:7.0} B/conn \
+             Pss; second request answered on {}/{n}; opened in {} ms",
+            get("second_ok"),
+            get("open_ms"),
+        );
+        assert_eq!(get("second_ok") as usize, n, "{path}: {line}");
+        if path == "lean" {
+            lean_pss = Some(pss);
+        }
+    }
+    let lean = lean_pss.unwrap_or(0.0);
+    assert!(
+        lean <= 2048.0,
+        "lean path costs {lean:.0} B per idle connection"
+    );
+}
+
+/// `wrk -t1 -c50 -d5s` against both paths (keep-alive and `Connection: close`, inline
+/// handler and worker-thread handler); prints requests/s and p99. Skipped without `wrk`.
+#[test]
+#[ignore]
+fn throughput_report() {
+    let have_wrk = std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !have_wrk {
+        println!("wrk not installed (apt-get install -y wrk): skipped");
+        return;
+    }
+    raise_nofile();
+    let secs = std::env::var("MPM_WRK_SECS").unwrap_or_else(|_| "5".into());
+    for calls in [Calls::Inline, Calls::Pool] {
+        for close in [false, true] {
+            for path in [PathKind::Lean, PathKind::Hyper] {
+                let addr = start_bench_server(path, calls);
+                let mut cmd = std::process::Command::new("wrk");
+                cmd.args(["-t1", "-c50", &format!("-d{secs}s"), "--latency"]);
+                if close {
+                    cmd.args(["-H", "Connection: close"]);
+                }
+                let out = cmd.arg(format!("http://{addr}/")).output().unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                let rps = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Requests/sec:"))
+                    .map(str::trim)
+                    .unwrap_or("?");
+                let p99 = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("99%"))
+                    .map(str::trim)
+                    .unwrap_or("?");
+                let errors = text
+                    .lines()
+                    .find(|l| l.contains("errors") || l.contains("Non-2xx"))
+                    .unwrap_or("");
+                println!(
+                    "{:>6} {:>10} {:>5}: {rps:>10} req/s, p99 {p99} {errors}",
+                    format!("{calls:?}"),
+                    if close { "close" } else { "keep-alive" },
+                    format!("{path:?}").to_lowercase(),
+                );
+            }
+        }
+    }
+}

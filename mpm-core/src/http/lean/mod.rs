@@ -47,19 +47,20 @@ use response::{encode_head, wants_close, ConnHeader};
 use std::future::poll_fn;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::Poll;
 use tokio::net::TcpStream;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 /// No request head may grow beyond this, whatever the limits say.
 const MAX_HEAD: usize = 4 << 20;
 
 /// What is borrowed by every request of a connection.
 struct Conn<'a, F> {
-    stream: &'a TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
     opts: &'a HttpOptions,
-    call: &'a F,
+    call: F,
     observer: &'a dyn ConnObserver,
     closing: &'a Closing,
 }
@@ -103,10 +104,10 @@ where
 {
     let accepted = Instant::now();
     let conn = Conn {
-        stream: &stream,
+        stream,
         peer,
         opts,
-        call: &call,
+        call,
         observer,
         closing,
     };
@@ -116,7 +117,13 @@ where
         let first = summary.requests == 0;
         let (buf, head_start) = match pipelined.take() {
             Some(buf) => (buf, Instant::now()),
-            None => match wait_request(&conn, accepted, first).await {
+            None => match if first {
+                // The first wait also watches for a graceful restart: boxed, so that the
+                // state kept by every later (keep-alive) wait stays small.
+                Box::pin(wait_first(&conn, accepted)).await
+            } else {
+                wait_next(&conn).await
+            } {
                 Waited::Data(buf) => (buf, if first { accepted } else { Instant::now() }),
                 Waited::End { linger } => break linger,
             },
@@ -130,41 +137,56 @@ where
     };
     observer.status(WorkerStatus::Closing);
     if linger {
-        io::lingering_close(&stream).await;
+        io::lingering_close(&conn.stream).await;
     }
     summary
 }
 
-/// Wait, holding no buffer, until a request's first bytes arrive or the wait times out.
-async fn wait_request<F>(conn: &Conn<'_, F>, accepted: Instant, first: bool) -> Waited {
+/// Wait for the first request: `min(Timeout, header timeout)` from accept, cut to
+/// `KeepAliveTimeout` from the moment [`Closing`] fires.
+async fn wait_first<F>(conn: &Conn<'_, F>, accepted: Instant) -> Waited {
     let o = conn.opts;
-    let deadline = if first {
-        let mut limit = o.timeout;
-        if !o.limits.header_timeout.is_zero() {
-            limit = limit.min(o.limits.header_timeout);
-        }
-        if conn.closing.is_closed() {
-            limit = limit.min(o.keep_alive_timeout);
-        }
-        after(accepted, limit)
-    } else {
-        after(Instant::now(), o.keep_alive_timeout)
-    };
-    // A connection that has not sent its first request yet also watches for a graceful
-    // restart, which cuts its wait to the keep-alive timeout from that moment.
-    let mut watch_closing = first && !conn.closing.is_closed();
+    let mut limit = o.timeout;
+    if !o.limits.header_timeout.is_zero() {
+        limit = limit.min(o.limits.header_timeout);
+    }
+    let closed_already = conn.closing.is_closed();
+    if closed_already {
+        limit = limit.min(o.keep_alive_timeout);
+    }
+    let sleep = sleep_until(after(accepted, limit));
     let closed = conn.closing.closed();
-    let sleep = sleep_until(deadline);
-    tokio::pin!(closed, sleep);
+    tokio::pin!(sleep, closed);
+    let watch = (!closed_already).then_some(closed);
+    wait_readable(conn, sleep, watch).await
+}
+
+/// Wait for a request on a kept-alive connection: `KeepAliveTimeout` from now.
+async fn wait_next<F>(conn: &Conn<'_, F>) -> Waited {
+    let sleep = sleep_until(after(Instant::now(), conn.opts.keep_alive_timeout));
+    tokio::pin!(sleep);
+    wait_readable::<F, std::future::Pending<()>>(conn, sleep, None).await
+}
+
+/// Wait, holding no buffer, until a request's first bytes arrive or `sleep` fires. When
+/// `closed` fires first (a graceful restart began before this connection sent anything),
+/// the wait is cut to the keep-alive timeout from that moment.
+async fn wait_readable<F, C: Future<Output = ()>>(
+    conn: &Conn<'_, F>,
+    mut sleep: Pin<&mut Sleep>,
+    mut closed: Option<Pin<&mut C>>,
+) -> Waited {
     loop {
         let ready = poll_fn(|cx| {
-            match conn.stream.poll_read_ready(cx) {
-                Poll::Ready(r) => return Poll::Ready(Some(r)),
-                Poll::Pending => {}
+            if let Poll::Ready(r) = conn.stream.poll_read_ready(cx) {
+                return Poll::Ready(Some(r));
             }
-            if watch_closing && closed.as_mut().poll(cx).is_ready() {
-                watch_closing = false;
-                let cut = after(Instant::now(), o.keep_alive_timeout);
+            if closed
+                .as_mut()
+                .is_some_and(|c| c.as_mut().poll(cx).is_ready())
+            {
+                closed = None;
+                let cut = after(Instant::now(), conn.opts.keep_alive_timeout);
                 if cut < sleep.deadline() {
                     sleep.as_mut().reset(cut);
                 }
@@ -234,7 +256,7 @@ async fn read_head<F>(
             buf.reserve(buf.capacity().clamp(BUF_SIZE, MAX_HEAD));
         }
         let deadline = read_deadline(conn.opts.timeout, budget.deadline(buf.len()));
-        match read_some(conn.stream, buf, deadline).await {
+        match read_some(&conn.stream, buf, deadline).await {
             Ok(0) => return Err(HeadError::Eof),
             Ok(_) => {}
             Err(ReadError::TimedOut) => {
@@ -295,7 +317,7 @@ where
 
     let mut pos = head_len;
     let body = match body::read(
-        conn.stream,
+        &conn.stream,
         opts,
         &mut buf,
         &mut pos,
@@ -376,7 +398,7 @@ async fn send<F>(
     conn.observer.request_done(bytes);
     let mut out = take_buf();
     let body = encode_head(&mut out, resp, is_head, conn_header);
-    let r = io::write_all(conn.stream, &out, body, conn.opts.timeout).await;
+    let r = io::write_all(&conn.stream, &out, body, conn.opts.timeout).await;
     give_buf(out);
     if let Err(e) = r {
         tracing::debug!(peer = %conn.peer, error = %e, "writing a response failed");
