@@ -1435,8 +1435,10 @@ fn idle_memory_report() {
     );
 }
 
-/// `wrk -t1 -c50 -d5s` against both paths (keep-alive and `Connection: close`, inline
-/// handler and worker-thread handler); prints requests/s and p99. Skipped without `wrk`.
+/// `wrk -t1 -c50` against both paths (keep-alive and `Connection: close`, inline handler and
+/// worker-thread handler), alternating lean and hyper for MPM_WRK_ROUNDS rounds (default 3)
+/// of MPM_WRK_SECS seconds (default 5) so that noise from the rest of the machine hits both
+/// alike; prints the median requests/s and p99 per configuration. Skipped without `wrk`.
 #[test]
 #[ignore]
 fn throughput_report() {
@@ -1450,36 +1452,51 @@ fn throughput_report() {
     }
     raise_nofile();
     let secs = std::env::var("MPM_WRK_SECS").unwrap_or_else(|_| "5".into());
+    let rounds: usize = std::env::var("MPM_WRK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let wrk = |addr: SocketAddr, close: bool| -> (f64, String) {
+        let mut cmd = std::process::Command::new("wrk");
+        cmd.args(["-t1", "-c50", &format!("-d{secs}s"), "--latency"]);
+        if close {
+            cmd.args(["-H", "Connection: close"]);
+        }
+        let out = cmd.arg(format!("http://{addr}/")).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rps = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0);
+        let p99 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("99%"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into());
+        if text.contains("Socket errors") || text.contains("Non-2xx") {
+            println!("wrk reported errors:\n{text}");
+        }
+        (rps, p99)
+    };
     for calls in [Calls::Inline, Calls::Pool] {
+        let lean = start_bench_server(PathKind::Lean, calls);
+        let hyper = start_bench_server(PathKind::Hyper, calls);
         for close in [false, true] {
-            for path in [PathKind::Lean, PathKind::Hyper] {
-                let addr = start_bench_server(path, calls);
-                let mut cmd = std::process::Command::new("wrk");
-                cmd.args(["-t1", "-c50", &format!("-d{secs}s"), "--latency"]);
-                if close {
-                    cmd.args(["-H", "Connection: close"]);
-                }
-                let out = cmd.arg(format!("http://{addr}/")).output().unwrap();
-                let text = String::from_utf8_lossy(&out.stdout);
-                let rps = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Requests/sec:"))
-                    .map(str::trim)
-                    .unwrap_or("?");
-                let p99 = text
-                    .lines()
-                    .find_map(|l| l.trim().strip_prefix("99%"))
-                    .map(str::trim)
-                    .unwrap_or("?");
-                let errors = text
-                    .lines()
-                    .find(|l| l.contains("errors") || l.contains("Non-2xx"))
-                    .unwrap_or("");
+            let mut results: Vec<Vec<(f64, String)>> = vec![Vec::new(), Vec::new()];
+            for _ in 0..rounds {
+                results[0].push(wrk(lean, close));
+                results[1].push(wrk(hyper, close));
+            }
+            for (name, mut r) in ["lean", "hyper"].into_iter().zip(results) {
+                r.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let all: Vec<String> = r.iter().map(|(x, _)| format!("{x:.0}")).collect();
+                let (rps, p99) = &r[r.len() / 2];
                 println!(
-                    "{:>6} {:>10} {:>5}: {rps:>10} req/s, p99 {p99} {errors}",
+                    "{:>6} {:>10} {name:>5}: median {rps:>9.0} req/s (p99 {p99}); runs {}",
                     format!("{calls:?}"),
                     if close { "close" } else { "keep-alive" },
-                    format!("{path:?}").to_lowercase(),
+                    all.join(" "),
                 );
             }
         }

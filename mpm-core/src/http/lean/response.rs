@@ -100,8 +100,8 @@ pub(super) fn encode_head<'r>(
         out.extend_from_slice(b"\r\n");
     }
     let body = resp.body();
-    let state_length = !no_body && !(handler_length && headers.contains_key(CONTENT_LENGTH));
-    if state_length {
+    let handler_states_length = handler_length && headers.contains_key(CONTENT_LENGTH);
+    if !no_body && !handler_states_length {
         // Writing into a Vec cannot fail.
         let _ = write!(out, "content-length: {}\r\n", body.len());
     }
