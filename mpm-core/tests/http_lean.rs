@@ -1101,10 +1101,11 @@ fn random_bytes_never_panic_and_always_end_cleanly() {
         ..opts()
     });
     let started = Instant::now();
-    let runs: usize = 400;
+    let runs: usize = 2000;
+    let resets = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..4u64)
         .map(|t| {
-            let addr = srv.addr;
+            let (addr, resets) = (srv.addr, resets.clone());
             std::thread::spawn(move || {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t + 1).wrapping_mul(0x1234_5678_9ABC));
                 for i in 0..runs / 4 {
@@ -1125,9 +1126,9 @@ fn random_bytes_never_panic_and_always_end_cleanly() {
                     let shown = String::from_utf8_lossy(&input).into_owned();
                     match end {
                         Ok(()) => {}
-                        // Writing into a connection the server already answered and closed
-                        // can earn a reset; never a hang.
-                        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+                        Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                            resets.fetch_add(1, Ordering::SeqCst);
+                        }
                         Err(e) => panic!("thread {t} run {i}: {e} for input {shown:?}"),
                     }
                     assert!(
@@ -1143,6 +1144,10 @@ fn random_bytes_never_panic_and_always_end_cleanly() {
         t.join().unwrap();
     }
     assert_eq!(srv.panics.load(Ordering::SeqCst), 0);
+    println!(
+        "{runs} random inputs, {} ended in a reset",
+        resets.load(Ordering::SeqCst)
+    );
     // Every connection ended (C), and the server still serves.
     let ev = srv
         .rec
@@ -1187,7 +1192,7 @@ enum Calls {
 
 /// A server shaped like an event child (current-thread runtime, `spawn_local` per
 /// connection), serving a 14-byte body with generous timeouts.
-fn start_bench_server(path: PathKind, calls: Calls) -> SocketAddr {
+fn start_bench_server(path: PathKind, calls: Calls) -> (SocketAddr, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -1212,7 +1217,12 @@ fn start_bench_server(path: PathKind, calls: Calls) -> SocketAddr {
         timeout: Duration::from_secs(300),
         ..HttpOptions::default()
     };
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        // "/proc/self/task/<tid>": where this thread's CPU time can be read.
+        let me = std::fs::read_link("/proc/thread-self").unwrap_or_default();
+        let tid = me.file_name().map(|t| t.to_string_lossy().into_owned());
+        let _ = tid_tx.send(format!("/proc/self/task/{}/stat", tid.unwrap_or_default()));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -1258,7 +1268,7 @@ fn start_bench_server(path: PathKind, calls: Calls) -> SocketAddr {
             }
         });
     });
-    addr
+    (addr, tid_rx.recv().unwrap())
 }
 
 /// Answer every read with the canned response, holding nothing but the socket.
@@ -1278,6 +1288,21 @@ async fn bare(s: tokio::net::TcpStream) -> mpm_core::http::ConnSummary {
         let _ = s.try_write(r);
     }
     mpm_core::http::ConnSummary::default()
+}
+
+/// CPU time (user + system) a thread has used, in clock ticks (1/100 s), from its `stat`.
+fn cpu_ticks(stat_path: &str) -> u64 {
+    let text = std::fs::read_to_string(stat_path).unwrap_or_default();
+    let after_name = text.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 12th and 13th after the name.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
 }
 
 /// (Rss, Pss) of this process in KiB, from /proc/self/smaps_rollup.
@@ -1332,7 +1357,7 @@ fn idle_memory_child() {
         hard as usize > 2 * n + 100,
         "fd limit {hard} too low for {n}"
     );
-    let addr = start_bench_server(path, Calls::Inline);
+    let (addr, _) = start_bench_server(path, Calls::Inline);
     let mut buf = Vec::with_capacity(4096);
     // Warm up the runtime, the allocator and the free lists, then let those go.
     {
@@ -1456,7 +1481,9 @@ fn throughput_report() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let wrk = |addr: SocketAddr, close: bool| -> (f64, String) {
+    // Requests/s, p99, and the connection thread's CPU microseconds per request.
+    let wrk = |(addr, stat): &(SocketAddr, String), close: bool| -> (f64, String, f64) {
+        let cpu0 = cpu_ticks(stat);
         let mut cmd = std::process::Command::new("wrk");
         cmd.args(["-t1", "-c50", &format!("-d{secs}s"), "--latency"]);
         if close {
@@ -1477,23 +1504,34 @@ fn throughput_report() {
         if text.contains("Socket errors") || text.contains("Non-2xx") {
             println!("wrk reported errors:\n{text}");
         }
-        (rps, p99)
+        let requests: f64 = text
+            .lines()
+            .find(|l| l.contains(" requests in "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let cpu_us = (cpu_ticks(stat) - cpu0) as f64 * 10_000.0 / requests.max(1.0);
+        (rps, p99, cpu_us)
     };
     for calls in [Calls::Inline, Calls::Pool] {
         let lean = start_bench_server(PathKind::Lean, calls);
         let hyper = start_bench_server(PathKind::Hyper, calls);
         for close in [false, true] {
-            let mut results: Vec<Vec<(f64, String)>> = vec![Vec::new(), Vec::new()];
+            let mut results: Vec<Vec<(f64, String, f64)>> = vec![Vec::new(), Vec::new()];
             for _ in 0..rounds {
-                results[0].push(wrk(lean, close));
-                results[1].push(wrk(hyper, close));
+                results[0].push(wrk(&lean, close));
+                results[1].push(wrk(&hyper, close));
             }
             for (name, mut r) in ["lean", "hyper"].into_iter().zip(results) {
                 r.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let all: Vec<String> = r.iter().map(|(x, _)| format!("{x:.0}")).collect();
-                let (rps, p99) = &r[r.len() / 2];
+                let all: Vec<String> = r.iter().map(|(x, _, _)| format!("{x:.0}")).collect();
+                let (rps, p99, _) = &r[r.len() / 2];
+                let mut cpu: Vec<f64> = r.iter().map(|x| x.2).collect();
+                cpu.sort_by(f64::total_cmp);
+                let cpu = cpu[cpu.len() / 2];
                 println!(
-                    "{:>6} {:>10} {name:>5}: median {rps:>9.0} req/s (p99 {p99}); runs {}",
+                    "{:>6} {:>10} {name:>5}: median {rps:>9.0} req/s (p99 {p99}), \
+                     {cpu:.1} µs CPU/request on the connection thread; runs {}",
                     format!("{calls:?}"),
                     if close { "close" } else { "keep-alive" },
                     all.join(" "),
