@@ -8,26 +8,7 @@
 //! buffer taken for the write. The per-request work runs in a boxed future that exists only
 //! while a request is being served, so the connection's own task stays small.
 //!
-//! Timeouts (Apache's core `Timeout` and mod_reqtimeout's `RequestReadTimeout`, from
-//! [`HttpOptions`]):
-//!
-//! * the first request may take `min(Timeout, header timeout)` from accept to arrive (cut
-//!   to `KeepAliveTimeout` from the moment [`Closing`] fires); a later one
-//!   `KeepAliveTimeout` from the end of the previous response; either wait ends the
-//!   connection cleanly (FIN) without an answer;
-//! * a request head must be complete within the header timeout (from accept for the first
-//!   request, from its first byte for later ones), extended by one second per
-//!   `header_min_rate` bytes up to `header_timeout_max`; the body within the body timeout
-//!   (extended by `body_min_rate`); every single read within `Timeout`. A request that
-//!   misses one of these is answered `408 Request Timeout` and the connection closed;
-//! * every wait of a response write is bounded by `Timeout`, after which the connection is
-//!   dropped.
-//!
-//! Limits: a request line over `LimitRequestLine` is answered 414, a field over
-//! `LimitRequestFieldSize` or more than `LimitRequestFields` fields 431 (both checked while
-//! the head arrives), a malformed head 400, HTTP/2+ 505, a body over `max_body` 413, an
-//! unknown `Expect` 417, an unsupported transfer coding 501; each of these answers closes
-//! the connection.
+//! What it enforces is documented on [`serve_lean`].
 
 mod body;
 mod head;
@@ -83,13 +64,44 @@ enum Waited {
 
 /// Serve one HTTP/1.1 connection until it ends; returns what it did.
 ///
-/// A drop-in for [`serve_http1`](super::serve_http1) (same arguments, bounds and
-/// behaviour) that holds no buffer while the connection waits for a request: see the
-/// [module documentation](self). `call` produces the response of each request (its body
-/// already read, at most `opts.max_body` bytes). Errors (client reset, malformed request —
-/// answered with 400, timeouts) end the connection and are logged at debug level only.
+/// A drop-in for [`serve_http1`](super::serve_http1) (same arguments, bounds, keep-alive
+/// rules, [`Closing`] handling, observer transitions and lingering close) that holds no
+/// buffer while the connection waits for a request: a parked keep-alive connection costs
+/// its socket and a few hundred bytes of task state. The read buffer is taken when the
+/// socket becomes readable and given back (to a small per-thread free list) once the
+/// request's head and body are read — unless it holds the start of a pipelined request,
+/// which is served next; the response head is encoded into a buffer taken for the write.
 ///
-/// Timeouts need a runtime with its timer enabled (`enable_all`).
+/// `call` produces the response of each request (its body already read, at most
+/// `opts.max_body` bytes). Errors (client reset, malformed request, timeouts) end the
+/// connection and are logged at debug level only. Timeouts need a runtime with its timer
+/// enabled (`enable_all`).
+///
+/// Timeouts (Apache's core `Timeout` and mod_reqtimeout's `RequestReadTimeout`, from
+/// [`HttpOptions`]):
+///
+/// * the first request may take `min(Timeout, header timeout)` from accept to arrive (cut
+///   to `KeepAliveTimeout` from the moment [`Closing`] fires); a later one
+///   `KeepAliveTimeout` from the end of the previous response; either wait ends the
+///   connection cleanly (FIN) without an answer;
+/// * a request head must be complete within the header timeout (from accept for the first
+///   request, from its first byte for later ones), extended by one second per
+///   `header_min_rate` bytes up to `header_timeout_max`; the body within the body timeout
+///   (extended by `body_min_rate`); every single read within `Timeout`. A request that
+///   misses one of these is answered `408 Request Timeout` and the connection closed;
+/// * every wait of a response write is bounded by `Timeout`, after which the connection is
+///   dropped.
+///
+/// Limits: a request line over `LimitRequestLine` is answered 414, a field over
+/// `LimitRequestFieldSize` or more than `LimitRequestFields` fields 431 (both checked while
+/// the head arrives), a malformed head 400, HTTP/2+ 505, a body over `max_body` 413, an
+/// unknown `Expect` 417, an unsupported transfer coding 501; each of these answers closes
+/// the connection.
+///
+/// Where it differs from the hyper path: a request head that times out is answered 408
+/// (hyper drops the connection), and a request refused before its head could be parsed
+/// (400, 408, 414, 431, 505) is reported to the observer like any request (`R`, its
+/// request line as far as it arrived, `W`, `request_done`) and counted in the summary.
 pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
