@@ -4,6 +4,7 @@ use std::fmt;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::fmt::FormattedFields;
 use tracing_subscriber::registry::LookupSpan;
 
 struct ApacheFormat;
@@ -36,6 +37,17 @@ where
             now.subsec_micros(),
             std::process::id()
         )?;
+        // The connection span (pid, slot, generation, client), Apache-style in brackets.
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>() {
+                    if !fields.is_empty() {
+                        write!(writer, "[{} {}] ", span.name(), fields)?;
+                    }
+                }
+            }
+        }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }
@@ -50,6 +62,10 @@ pub fn init(level: Option<&str>) {
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
+        .with_ansi(false)
         .event_format(ApacheFormat)
         .try_init();
+    // One log line per panic (with its location) instead of the default multi-line dump;
+    // handler panics are also answered 500 and logged with the request by mpm.
+    std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
 }

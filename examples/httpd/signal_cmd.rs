@@ -56,12 +56,18 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("httpd: cannot signal pid {pid}: {e}");
-                ExitCode::from(1)
+                // As Apache: `stop` ignores the result of kill(); the others report it.
+                if command == Command::Stop {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
             }
         },
         Err(status) => match command {
             Command::Restart | Command::GracefulRestart => {
-                eprintln!("httpd not running, trying to start");
+                // Apache prints this status to stdout, like the others.
+                println!("httpd not running, trying to start");
                 start_detached(&pid_path, cli)
             }
             _ => {
@@ -72,7 +78,8 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
     }
 }
 
-/// Start this program again without `-k`, detached in its own session, and wait until its
+/// Start this program again without `-k`, detached in its own process group (so terminal
+/// signals do not reach it) with its log in a file, and wait until its
 /// PidFile names a live process.
 fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
     let exe = match std::env::current_exe() {
@@ -96,19 +103,20 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
     if cli.test_routes {
         args.push("--test-routes".into());
     }
-    let log = match &cli.error_log {
-        Some(path) => match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            Ok(f) => Stdio::from(f),
-            Err(e) => {
-                eprintln!("httpd: -E {}: {e}", path.display());
-                return ExitCode::from(1);
-            }
-        },
-        None => Stdio::inherit(),
+    // Without -E the detached server logs beside its PidFile (Apache's logs/error_log),
+    // so it holds no descriptor of the caller's terminal or pipe.
+    let default_log = pid_path.with_file_name("error_log");
+    let log_path = cli.error_log.as_deref().unwrap_or(&default_log);
+    let log = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+    {
+        Ok(f) => Stdio::from(f),
+        Err(e) => {
+            eprintln!("httpd: log file {}: {e}", log_path.display());
+            return ExitCode::from(1);
+        }
     };
     use std::os::unix::process::CommandExt;
     let mut child = match std::process::Command::new(exe)

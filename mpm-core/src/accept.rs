@@ -3,6 +3,7 @@
 //! errors as the normal events they are.
 
 use crate::listen::Listener;
+use crate::scoreboard::Scoreboard;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io;
@@ -28,11 +29,51 @@ pub enum Accepted {
 pub struct Acceptor<'a> {
     listeners: &'a [Listener],
     next: usize,
-    shortage_since: Option<Instant>,
+    shortage: Shortage,
+}
+
+/// One descriptor/memory shortage episode at a time: logged once when it starts and once
+/// when it ends, counted in the scoreboard, never a busy loop.
+#[derive(Default)]
+pub struct Shortage {
+    since: Option<Instant>,
+    scoreboard: Option<Scoreboard>,
+}
+
+impl Shortage {
+    /// Count episodes in `scoreboard`'s lifecycle counters.
+    pub fn counting(scoreboard: Scoreboard) -> Shortage {
+        Shortage {
+            since: None,
+            scoreboard: Some(scoreboard),
+        }
+    }
+
+    /// An accept failed for lack of resources: log and count if this starts an episode.
+    /// The caller then waits [`SHORTAGE_BACKOFF`] before accepting again.
+    pub fn hit(&mut self, e: &io::Error) {
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+            tracing::error!("accept: {e}; backing off until descriptors or memory free up");
+            if let Some(sb) = &self.scoreboard {
+                sb.count_accept_backoff();
+            }
+        }
+    }
+
+    /// An accept succeeded: end the episode, if any.
+    pub fn recovered(&mut self) {
+        if let Some(since) = self.since.take() {
+            tracing::info!(
+                "accept: resources available again after {:.1}s",
+                since.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 /// How long to back off after a descriptor or memory shortage before accepting again.
-const SHORTAGE_BACKOFF: Duration = Duration::from_millis(100);
+pub const SHORTAGE_BACKOFF: Duration = Duration::from_millis(100);
 
 impl<'a> Acceptor<'a> {
     /// Put the listeners in non-blocking mode (they are shared by every child; all
@@ -44,8 +85,14 @@ impl<'a> Acceptor<'a> {
         Ok(Acceptor {
             listeners,
             next: 0,
-            shortage_since: None,
+            shortage: Shortage::default(),
         })
+    }
+
+    /// Count shortage episodes in `scoreboard`.
+    pub fn counting(mut self, scoreboard: Scoreboard) -> Acceptor<'a> {
+        self.shortage = Shortage::counting(scoreboard);
+        self
     }
 
     /// Wait up to `timeout` for a connection on any listener or for `wake` to be readable.
@@ -90,23 +137,13 @@ impl<'a> Acceptor<'a> {
     fn accept_from(&mut self, index: usize) -> Accepted {
         match self.listeners[index].socket.accept() {
             Ok((stream, peer)) => {
-                if let Some(since) = self.shortage_since.take() {
-                    tracing::info!(
-                        "accept: resources available again after {:.1}s",
-                        since.elapsed().as_secs_f64()
-                    );
-                }
+                self.shortage.recovered();
                 Accepted::Conn(stream, peer)
             }
             Err(e) => match classify(&e) {
                 AcceptError::Retry => Accepted::Nothing,
                 AcceptError::Shortage => {
-                    if self.shortage_since.is_none() {
-                        self.shortage_since = Some(Instant::now());
-                        tracing::error!(
-                            "accept: {e}; backing off until descriptors or memory free up"
-                        );
-                    }
+                    self.shortage.hit(&e);
                     std::thread::sleep(SHORTAGE_BACKOFF);
                     Accepted::Nothing
                 }

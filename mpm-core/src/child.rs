@@ -29,6 +29,26 @@ pub struct ChildContext<'a> {
     pub signals: &'a ChildSignals,
 }
 
+impl ChildContext<'_> {
+    /// This child's connection budget: MaxConnectionsPerChild plus a random share of
+    /// MaxConnectionsPerChildJitter (0 = unlimited), so children started together do not
+    /// all recycle at the same moment.
+    pub fn max_connections(&self) -> u64 {
+        let base = self.config.limits.max_connections_per_child;
+        let jitter = self.config.max_connections_per_child_jitter;
+        if base == 0 || jitter == 0 {
+            return base;
+        }
+        // Randomness enough for spreading: pid and clock mixed (no cryptographic need).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64);
+        let mixed = (u64::from(std::process::id()) ^ nanos.rotate_left(17))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        base + (mixed >> 11) % (jitter + 1)
+    }
+}
+
 /// How the master tells a child to finish gracefully: `SIGUSR1` (through a self-pipe the
 /// child can poll) and the `quiescing` flag of its scoreboard slot. A plain `SIGTERM` keeps
 /// its default action: the child ends at once.

@@ -18,6 +18,14 @@ pub enum Command {
     GracefulRestart,
     /// Graceful stop (SIGWINCH): stop accepting, drain, bounded by GracefulShutdownTimeout.
     GracefulStop,
+    /// Binary upgrade (SIGUSR2): start the executable again with the listeners inherited;
+    /// once it is ready, this master drains and exits (see `crate::upgrade`).
+    Upgrade,
+    /// Raise the spare-capacity targets by one child's worth (SIGTTIN, as gunicorn):
+    /// MinSpare and MaxSpare Servers (prefork) or Threads (+ThreadsPerChild).
+    MoreSpares,
+    /// Lower them by one child's worth (SIGTTOU), never below one idle unit.
+    FewerSpares,
 }
 
 impl Command {
@@ -28,6 +36,9 @@ impl Command {
             Command::Restart => Signal::SIGHUP,
             Command::GracefulRestart => Signal::SIGUSR1,
             Command::GracefulStop => Signal::SIGWINCH,
+            Command::Upgrade => Signal::SIGUSR2,
+            Command::MoreSpares => Signal::SIGTTIN,
+            Command::FewerSpares => Signal::SIGTTOU,
         }
     }
 
@@ -38,6 +49,9 @@ impl Command {
             Signal::SIGHUP => Some(Command::Restart),
             Signal::SIGUSR1 => Some(Command::GracefulRestart),
             Signal::SIGWINCH => Some(Command::GracefulStop),
+            Signal::SIGUSR2 => Some(Command::Upgrade),
+            Signal::SIGTTIN => Some(Command::MoreSpares),
+            Signal::SIGTTOU => Some(Command::FewerSpares),
             _ => None,
         }
     }
@@ -46,6 +60,7 @@ impl Command {
     /// graceful restart (a TERM during a graceful stop makes it a hard stop, as Apache).
     pub fn strength(self) -> u8 {
         match self {
+            Command::Upgrade | Command::MoreSpares | Command::FewerSpares => 0,
             Command::GracefulRestart => 1,
             Command::Restart => 2,
             Command::GracefulStop => 3,
@@ -108,5 +123,17 @@ impl Control {
     /// [`Command::GracefulStop`].
     pub fn graceful_stop(&self) -> Result<()> {
         self.send(Command::GracefulStop)
+    }
+    /// [`Command::Upgrade`].
+    pub fn upgrade(&self) -> Result<()> {
+        self.send(Command::Upgrade)
+    }
+    /// [`Command::MoreSpares`].
+    pub fn more_spares(&self) -> Result<()> {
+        self.send(Command::MoreSpares)
+    }
+    /// [`Command::FewerSpares`].
+    pub fn fewer_spares(&self) -> Result<()> {
+        self.send(Command::FewerSpares)
     }
 }

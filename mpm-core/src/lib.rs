@@ -5,6 +5,27 @@
 //! shared-memory scoreboard, status pages, listeners, the master process loop, signals and
 //! the handler API. The strategies (`mpm-prefork`, `mpm-worker`, `mpm-event`) plug into it
 //! through the [`Mpm`] trait.
+//!
+//! Loading an Apache `httpd-mpm.conf` block gives Apache's effective limits and warnings:
+//!
+//! ```
+//! use mpm_core::{MpmKind, ServerConfig};
+//! use std::path::Path;
+//!
+//! let text = "<IfModule mpm_worker_module>\n\
+//!             ThreadsPerChild 100\n\
+//!             MaxRequestWorkers 450\n\
+//!             </IfModule>\n";
+//! let config = ServerConfig::from_config_str(text, Path::new("mpm.conf"), MpmKind::Worker, None)
+//!     .expect("valid");
+//! // ThreadsPerChild 100 exceeds the default ThreadLimit 64: clamped, with Apache's warning.
+//! assert_eq!(config.limits.threads_per_child, 64);
+//! assert!(config.warnings[0].startup.starts_with("WARNING: ThreadsPerChild of 100 exceeds ThreadLimit of 64"));
+//! ```
+//!
+//! Serving: build a [`Server`] from a strategy and a [`ConfigSource`], then
+//! [`Server::run`] it with a [`http::Handler`] (see the strategy crates and the `mpm`
+//! facade).
 
 pub mod accept;
 pub mod child;
@@ -17,6 +38,7 @@ pub mod limits;
 pub mod listen;
 mod master;
 pub mod mpm;
+pub mod notify;
 pub mod observe;
 pub mod pidfile;
 pub mod scoreboard;
@@ -24,6 +46,7 @@ pub mod server;
 pub mod status;
 pub mod status_page;
 pub mod sys;
+pub mod upgrade;
 
 pub use child::ChildContext;
 pub use config::{Directives, ServerConfig};

@@ -222,13 +222,14 @@ fn bind_one(addr: SocketAddr, opts: BindOptions) -> io::Result<Listener> {
 
 /// Bind every spec, in order; a failure names the address and the OS error.
 ///
-/// The same address given twice is bound once. Must run in the master before it forks;
+/// The same address given twice is bound once (but every `:0` is its own socket, since
+/// each asks for a port of its own). Must run in the master before it forks;
 /// children inherit the sockets (they are close-on-exec, so an `exec`ed program does not).
 pub fn bind_all(specs: &[ListenSpec], opts: BindOptions) -> Result<Vec<Listener>> {
     let mut seen: Vec<SocketAddr> = Vec::with_capacity(specs.len());
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
-        if seen.contains(&spec.addr) {
+        if spec.addr.port() != 0 && seen.contains(&spec.addr) {
             continue;
         }
         seen.push(spec.addr);

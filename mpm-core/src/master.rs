@@ -10,12 +10,14 @@ use crate::http::Handler;
 use crate::kind::MpmKind;
 use crate::listen::Listener;
 use crate::mpm::{exit, Mpm};
+use crate::notify::Notifier;
 use crate::pidfile::PidFile;
 use crate::scoreboard::{Scoreboard, WorkerStatus};
 use crate::server::ConfigSource;
 use crate::sys::privileges::{self, Identity};
 use crate::sys::process::{self, ExitCause};
 use crate::sys::signal::{self, SignalPipe};
+use crate::upgrade::{Invocation, Progress, Upgrade};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -28,11 +30,14 @@ const MAX_SPAWN_RATE: u32 = 32;
 /// Crash respawns allowed back to back before waiting for maintenance.
 const MAX_SUCCESSIVE_KILLS: u32 = 3;
 /// The signals the master handles.
-const MASTER_SIGNALS: [Signal; 6] = [
+const MASTER_SIGNALS: [Signal; 9] = [
+    Signal::SIGTTIN,
+    Signal::SIGTTOU,
     Signal::SIGTERM,
     Signal::SIGINT,
     Signal::SIGHUP,
     Signal::SIGUSR1,
+    Signal::SIGUSR2,
     Signal::SIGWINCH,
     Signal::SIGCHLD,
 ];
@@ -46,6 +51,9 @@ struct Child {
     quiescing: bool,
     /// The master sent it SIGTERM/SIGKILL, so its death by signal is expected.
     killed: bool,
+    /// A handler of this child overran HandlerTimeout: when to kill it if it has not
+    /// finished gracefully by then (threaded strategies).
+    hung_kill_at: Option<Instant>,
 }
 
 /// The master loop's state. Lives only in the master process.
@@ -68,6 +76,10 @@ pub(crate) struct Master<'a> {
     crash_streak: u32,
     crash_warned: bool,
     fatal: bool,
+    notifier: Notifier,
+    ready_sent: bool,
+    invocation: Option<Invocation>,
+    upgrade: Option<Upgrade>,
 }
 
 impl<'a> Master<'a> {
@@ -85,6 +97,8 @@ impl<'a> Master<'a> {
             tracing::info!("not running as root: User/Group directives have no effect");
         }
         signal::ignore(&[Signal::SIGPIPE, Signal::SIGXFSZ]);
+        let notifier = Notifier::from_env();
+        let invocation = Invocation::current();
         let signals = SignalPipe::install(&MASTER_SIGNALS)?;
         let pid = process::pid();
         let pid_file = match &config.pid_file {
@@ -123,6 +137,10 @@ impl<'a> Master<'a> {
             crash_streak: 0,
             crash_warned: false,
             fatal: false,
+            notifier,
+            ready_sent: false,
+            invocation,
+            upgrade: None,
         })
     }
 
@@ -144,10 +162,23 @@ impl<'a> Master<'a> {
         );
         let mut last_tick = Instant::now();
         loop {
-            let wait = Duration::from_secs(1).saturating_sub(last_tick.elapsed());
+            let mut wait = Duration::from_secs(1).saturating_sub(last_tick.elapsed());
+            if let Some(w) = self.notifier.watchdog_interval() {
+                wait = wait.min(w);
+            }
+            if !self.ready_sent || self.upgrade.is_some() {
+                wait = wait.min(Duration::from_millis(100));
+            }
             self.wait_for_signal(wait);
+            self.notifier.watchdog_tick();
             let mut command: Option<Command> = None;
             for sig in self.signals.take() {
+                if let Some(c @ (Command::MoreSpares | Command::FewerSpares)) =
+                    Command::from_signal(sig)
+                {
+                    self.adjust_spares(c == Command::MoreSpares);
+                    continue;
+                }
                 if let Some(c) = Command::from_signal(sig) {
                     if command.is_none_or(|p| c.strength() > p.strength()) {
                         command = Some(c);
@@ -169,11 +200,41 @@ impl<'a> Master<'a> {
                 }
                 Some(Command::Restart) => self.restart(),
                 Some(Command::GracefulRestart) => self.graceful_restart(),
-                None => {}
+                Some(Command::Upgrade) => self.start_upgrade(),
+                Some(Command::MoreSpares | Command::FewerSpares) | None => {}
+            }
+            if !self.ready_sent && self.any_worker_ready() {
+                self.ready_sent = true;
+                let status = self.status_line();
+                self.notifier.ready(&status);
+            }
+            if let Some(up) = &self.upgrade {
+                match up.progress() {
+                    Progress::Waiting => {}
+                    Progress::Ready => {
+                        let up = self.upgrade.take().expect("upgrade in progress");
+                        tracing::info!(
+                            "upgrade: new master {} is ready; this generation drains and exits",
+                            up.pid
+                        );
+                        up.complete();
+                        return self.finish(true);
+                    }
+                    Progress::TimedOut => {
+                        let up = self.upgrade.take().expect("upgrade in progress");
+                        tracing::error!(
+                            "upgrade: new master {} did not report ready in time; killing it and going on serving",
+                            up.pid
+                        );
+                        up.abort(false);
+                    }
+                }
             }
             if last_tick.elapsed() >= Duration::from_secs(1) {
                 last_tick = Instant::now();
                 self.maintenance();
+                let status = self.status_line();
+                self.notifier.status(&status);
             }
         }
     }
@@ -238,6 +299,7 @@ impl<'a> Master<'a> {
                         generation: self.generation,
                         quiescing: false,
                         killed: false,
+                        hung_kill_at: None,
                     },
                 );
                 tracing::debug!(
@@ -319,6 +381,14 @@ impl<'a> Master<'a> {
     }
 
     fn child_exited(&mut self, pid: Pid, cause: ExitCause) {
+        if self.upgrade.as_ref().is_some_and(|u| u.pid == pid) {
+            let up = self.upgrade.take().expect("upgrade in progress");
+            tracing::error!(
+                "upgrade: new master {pid} exited before it was ready ({cause:?}); this generation goes on serving"
+            );
+            up.abort(true);
+            return;
+        }
         let Some(child) = self.children.remove(&pid) else {
             tracing::warn!("long lost child came home! (pid {pid})");
             return;
@@ -367,6 +437,7 @@ impl<'a> Master<'a> {
                         sig as i32
                     );
                 }
+                self.scoreboard.count_crash(sig as i32);
                 if current && !child.quiescing && !self.fatal {
                     self.crash_streak += 1;
                     if self.crash_streak <= MAX_SUCCESSIVE_KILLS {
@@ -424,7 +495,69 @@ impl<'a> Master<'a> {
         (idle, to_retire.map(|(_, p)| p))
     }
 
+    /// HandlerTimeout: find handlers running too long and recycle their children —
+    /// prefork's at once (the one request is lost anyway), a threaded child gracefully
+    /// so its other requests can finish, then killed if it has not left within another
+    /// HandlerTimeout.
+    fn check_hung_handlers(&mut self) {
+        let Some(limit) = self.config.handler_timeout else {
+            return;
+        };
+        let tpc = self.config.limits.threads_per_child as usize;
+        let now = Instant::now();
+        let mut to_retire = Vec::new();
+        let mut to_kill = Vec::new();
+        for (&pid, child) in &self.children {
+            if child.killed {
+                continue;
+            }
+            if let Some(at) = child.hung_kill_at {
+                if now >= at {
+                    to_kill.push(pid);
+                }
+                continue;
+            }
+            for t in 0..tpc {
+                let w = self.scoreboard.worker(child.slot, t);
+                if w.status() != WorkerStatus::BusyWrite {
+                    continue;
+                }
+                let snap = w.snapshot();
+                let ran = Duration::from_millis(snap.request_duration_ms);
+                if ran > limit {
+                    tracing::error!(
+                        "handler timeout: slot {} thread {t} pid {pid} client {} request \"{}\" running for {:.1}s (HandlerTimeout {}s); recycling the child",
+                        child.slot,
+                        snap.client,
+                        snap.request,
+                        ran.as_secs_f64(),
+                        limit.as_secs()
+                    );
+                    to_retire.push(pid);
+                    break;
+                }
+            }
+        }
+        for pid in to_retire {
+            if self.kind().is_threaded() {
+                self.retire(pid);
+                if let Some(c) = self.children.get_mut(&pid) {
+                    c.hung_kill_at = Some(now + limit);
+                }
+            } else {
+                self.kill(pid, Signal::SIGKILL);
+            }
+        }
+        for pid in to_kill {
+            tracing::error!(
+                "handler timeout: child pid {pid} did not finish gracefully; killing it"
+            );
+            self.kill(pid, Signal::SIGKILL);
+        }
+    }
+
     fn maintenance(&mut self) {
+        self.check_hung_handlers();
         if self.crash_streak > 0 {
             self.crash_streak = 0;
             self.crash_warned = false;
@@ -536,10 +669,14 @@ impl<'a> Master<'a> {
 
     fn graceful_restart(&mut self) {
         tracing::info!("SIGUSR1 received.  Doing graceful restart");
+        self.notifier.reloading();
         let Some(config) = self.reload() else {
+            let status = self.status_line();
+            self.notifier.ready(&status);
             return;
         };
         self.apply(config);
+        self.scoreboard.count_graceful_restart();
         let old: Vec<Pid> = self.children.keys().copied().collect();
         for pid in old {
             self.retire(pid);
@@ -549,10 +686,13 @@ impl<'a> Master<'a> {
         self.max_workers_reported = false;
         let start = self.config.limits.start_servers;
         self.spawn_up_to(start);
+        self.ready_sent = false;
     }
 
     fn restart(&mut self) {
         tracing::info!("SIGHUP received.  Attempting to restart");
+        self.notifier.reloading();
+        self.ready_sent = false;
         self.reclaim();
         if let Some(config) = self.reload() {
             self.apply(config);
@@ -573,6 +713,14 @@ impl<'a> Master<'a> {
 
     /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
     fn finish(mut self, graceful: bool) -> Result<()> {
+        self.notifier.stopping();
+        if let Some(up) = self.upgrade.take() {
+            tracing::warn!(
+                "upgrade: stopping, so the new master {} is stopped too",
+                up.pid
+            );
+            up.abort(false);
+        }
         if graceful {
             // New connections are refused once every copy of the listeners is closed: ours
             // now, the children's as each one stops accepting.
@@ -610,6 +758,91 @@ impl<'a> Master<'a> {
             p.remove();
         }
         Ok(())
+    }
+
+    /// SIGTTIN / SIGTTOU: move both spare bounds by one child's worth of workers, keeping
+    /// them within what MaxRequestWorkers allows. Lasts until the next restart re-reads
+    /// the configuration.
+    fn adjust_spares(&mut self, more: bool) {
+        let l = &mut self.config.limits;
+        let step = l.threads_per_child.max(1);
+        let cap = l.max_request_workers.max(step);
+        let (min, max) = match l.kind {
+            MpmKind::Prefork => (&mut l.min_spare_servers, &mut l.max_spare_servers),
+            _ => (&mut l.min_spare_threads, &mut l.max_spare_threads),
+        };
+        if more {
+            *min = (*min + step).min(cap);
+            *max = (*max + step).min(cap + step).max(*min + 1);
+        } else {
+            *min = min.saturating_sub(step).max(1);
+            *max = max.saturating_sub(step).max(*min + 1);
+        }
+        tracing::info!(
+            "{} received: spare {} now {}..{}",
+            if more { "SIGTTIN" } else { "SIGTTOU" },
+            if l.kind == MpmKind::Prefork {
+                "servers"
+            } else {
+                "threads"
+            },
+            l.min_spare(),
+            l.max_spare()
+        );
+    }
+
+    fn start_upgrade(&mut self) {
+        if let Some(up) = &self.upgrade {
+            tracing::warn!("upgrade: already in progress (new master {})", up.pid);
+            return;
+        }
+        let Some(inv) = self.invocation.clone() else {
+            tracing::error!("upgrade: cannot tell which executable this master runs");
+            return;
+        };
+        let pid_file = self.pid_file.as_ref().map(|p| p.path().to_path_buf());
+        match Upgrade::start(&inv, &self.listeners, pid_file.as_deref()) {
+            Ok(up) => {
+                tracing::info!(
+                    "SIGUSR2 received.  Starting {} as pid {} with {} inherited listeners",
+                    inv.exe.display(),
+                    up.pid,
+                    self.listeners.len()
+                );
+                self.upgrade = Some(up);
+            }
+            Err(e) => tracing::error!("upgrade: cannot start {}: {e}", inv.exe.display()),
+        }
+    }
+
+    /// Whether some current-generation worker is waiting for connections.
+    fn any_worker_ready(&self) -> bool {
+        let tpc = self.config.limits.threads_per_child as usize;
+        self.children.values().any(|c| {
+            c.generation == self.generation
+                && (0..tpc)
+                    .any(|t| self.scoreboard.worker(c.slot, t).status() == WorkerStatus::Ready)
+        })
+    }
+
+    /// One line for the service manager: generation, children, busy and idle workers.
+    fn status_line(&self) -> String {
+        let tpc = self.config.limits.threads_per_child as usize;
+        let (mut busy, mut idle) = (0usize, 0usize);
+        for c in self.children.values() {
+            for t in 0..tpc {
+                match self.scoreboard.worker(c.slot, t).status() {
+                    WorkerStatus::Ready => idle += 1,
+                    WorkerStatus::Dead | WorkerStatus::Starting | WorkerStatus::Graceful => {}
+                    _ => busy += 1,
+                }
+            }
+        }
+        format!(
+            "generation {}, {} children, {busy} busy and {idle} idle workers",
+            self.generation,
+            self.children.len()
+        )
     }
 
     /// SIGTERM every child and wait, escalating on Apache's schedule: SIGTERM again at 3, 5

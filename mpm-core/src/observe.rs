@@ -30,6 +30,13 @@ impl SlotObserver {
         w.set_status(WorkerStatus::BusyRead);
     }
 
+    /// Record the client this worker is now serving (event: per handler call).
+    pub fn set_client(&self, peer: SocketAddr) {
+        self.scoreboard
+            .worker(self.slot, self.thread)
+            .set_client(&peer.ip().to_string());
+    }
+
     /// Set the worker's status directly.
     pub fn set(&self, status: WorkerStatus) {
         self.scoreboard
@@ -53,5 +60,41 @@ impl ConnObserver for SlotObserver {
         self.scoreboard
             .worker(self.slot, self.thread)
             .finish_request(bytes);
+    }
+}
+
+/// The tracing span of one connection: pid, scoreboard slot (and worker thread, where a
+/// thread owns the connection), generation and client, so every log line about the
+/// connection says where it was served.
+pub fn connection_span(
+    scoreboard: &Scoreboard,
+    slot: usize,
+    thread: Option<usize>,
+    peer: SocketAddr,
+) -> tracing::Span {
+    let generation = scoreboard.process(slot).generation();
+    match thread {
+        Some(t) => tracing::info_span!(
+            "conn",
+            pid = std::process::id(),
+            slot,
+            thread = t,
+            generation,
+            client = %peer
+        ),
+        None => tracing::info_span!(
+            "conn",
+            pid = std::process::id(),
+            slot,
+            generation,
+            client = %peer
+        ),
+    }
+}
+
+impl SlotObserver {
+    /// [`connection_span`] for this worker slot.
+    pub fn span(&self, peer: SocketAddr) -> tracing::Span {
+        connection_span(&self.scoreboard, self.slot, Some(self.thread), peer)
     }
 }

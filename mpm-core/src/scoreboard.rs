@@ -100,7 +100,7 @@ impl WorkerStatus {
 /// The magic number at the start of the mapping (`"MPMSCORE"` in little-endian bytes).
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPMSCORE");
 /// The version of the binary layout described in the module documentation.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 /// Bytes kept of the request line (Apache keeps the first 63 characters).
 pub const REQUEST_MAX: usize = 63;
 /// Bytes kept of the client address.
@@ -128,6 +128,10 @@ shm_record! {
         restart_time: AtomicU64,
         master_pid: AtomicI32,
         hard_restarts: AtomicU32,
+        graceful_restarts: AtomicU32,
+        accept_backoffs: AtomicU32,
+        /// Children that died of signal n (index n, 1..=31) without being asked to.
+        crashes: [AtomicU32; 32],
     }
 }
 
@@ -177,7 +181,7 @@ shm_record! {
     }
 }
 
-const HEADER_SIZE: usize = 64;
+const HEADER_SIZE: usize = 256;
 const PROCESS_SIZE: usize = size_of::<ProcessRecord>();
 const WORKER_SIZE: usize = size_of::<WorkerRecord>();
 const _: () = assert!(size_of::<Header>() <= HEADER_SIZE);
@@ -446,6 +450,45 @@ impl Scoreboard {
         self.header().hard_restarts.load(Relaxed)
     }
 
+    /// Count a graceful restart (the master, at each one).
+    pub fn count_graceful_restart(&self) {
+        self.header().graceful_restarts.fetch_add(1, Relaxed);
+    }
+
+    /// Count one accept back-off episode (a child, on EMFILE/ENFILE/ENOBUFS/ENOMEM).
+    pub fn count_accept_backoff(&self) {
+        self.header().accept_backoffs.fetch_add(1, Relaxed);
+    }
+
+    /// Count a child killed by `signal` that nobody asked to stop (the master).
+    pub fn count_crash(&self, signal: i32) {
+        if let Some(c) = usize::try_from(signal)
+            .ok()
+            .and_then(|i| self.header().crashes.get(i))
+        {
+            c.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The lifecycle counters.
+    pub fn lifecycle(&self) -> LifecycleCounters {
+        let h = self.header();
+        LifecycleCounters {
+            hard_restarts: h.hard_restarts.load(Relaxed),
+            graceful_restarts: h.graceful_restarts.load(Relaxed),
+            accept_backoffs: h.accept_backoffs.load(Relaxed),
+            crashes_by_signal: h
+                .crashes
+                .iter()
+                .enumerate()
+                .filter_map(|(sig, c)| {
+                    let n = c.load(Relaxed);
+                    (n > 0).then_some((sig as i32, n))
+                })
+                .collect(),
+        }
+    }
+
     /// The handle of process slot `slot`.
     ///
     /// # Panics
@@ -596,6 +639,7 @@ impl Scoreboard {
             })
             .collect();
         ScoreboardSnapshot {
+            lifecycle: self.lifecycle(),
             kind: self.kind,
             server_limit: self.server_limit,
             thread_limit: self.thread_limit,
@@ -989,6 +1033,9 @@ impl WorkerSlot<'_> {
 /// A copy of the whole scoreboard at one moment (see [`Scoreboard::snapshot`]).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ScoreboardSnapshot {
+    /// Restarts, crashes and accept back-offs since the master started.
+    #[serde(default)]
+    pub lifecycle: LifecycleCounters,
     /// The strategy.
     pub kind: MpmKind,
     /// Process slots.
@@ -1009,10 +1056,25 @@ pub struct ScoreboardSnapshot {
     pub processes: Vec<ProcessSnapshot>,
 }
 
+/// Lifecycle counters kept in the scoreboard header (they survive restarts; only a new
+/// master starts them at zero).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleCounters {
+    /// Hard restarts (SIGHUP).
+    pub hard_restarts: u32,
+    /// Graceful restarts (SIGUSR1).
+    pub graceful_restarts: u32,
+    /// Accept back-off episodes (descriptor or memory shortage).
+    pub accept_backoffs: u32,
+    /// (signal number, children killed by it without being asked to stop).
+    pub crashes_by_signal: Vec<(i32, u32)>,
+}
+
 impl ScoreboardSnapshot {
     /// An all-dead snapshot of the given shape (handy for tests and tools).
     pub fn empty(kind: MpmKind, server_limit: u32, thread_limit: u32) -> ScoreboardSnapshot {
         ScoreboardSnapshot {
+            lifecycle: LifecycleCounters::default(),
             kind,
             server_limit,
             thread_limit,

@@ -70,6 +70,7 @@ impl Server {
         if listeners.is_empty() {
             return Err(Error::NoListeners);
         }
+        crate::sys::rlimit::ensure_nofile(&config.limits, listeners.len());
         let scoreboard =
             Scoreboard::create(kind, config.limits.server_limit, config.limits.thread_limit)?;
         Ok(Server {

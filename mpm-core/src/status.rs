@@ -755,6 +755,39 @@ pub fn render_prometheus(snap: &ScoreboardSnapshot, ctx: &StatusContext) -> Stri
         "Scoreboard slots by state.",
         &by_letter,
     );
+    let lc = &snap.lifecycle;
+    metric(
+        "restarts_total",
+        "counter",
+        "Restarts since the master started.",
+        &[
+            ("{kind=\"graceful\"}", f64::from(lc.graceful_restarts)),
+            ("{kind=\"hard\"}", f64::from(lc.hard_restarts)),
+        ],
+    );
+    let crashes: Vec<(String, f64)> = lc
+        .crashes_by_signal
+        .iter()
+        .map(|(sig, n)| {
+            let name = nix::sys::signal::Signal::try_from(*sig)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|_| sig.to_string());
+            (format!("{{signal=\"{name}\"}}"), f64::from(*n))
+        })
+        .collect();
+    let crashes: Vec<(&str, f64)> = crashes.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(
+        "child_crashes_total",
+        "counter",
+        "Children killed by a signal nobody sent them, by signal.",
+        &crashes,
+    );
+    metric(
+        "accept_backoffs_total",
+        "counter",
+        "Accept back-offs on descriptor or memory shortage.",
+        &[("", f64::from(lc.accept_backoffs))],
+    );
     if snap.kind == MpmKind::Event {
         metric(
             "processes",

@@ -1,5 +1,6 @@
 //! `/server-status` for handlers: the live scoreboard of the running server as `?auto`
-//! text, `?json`, `?prometheus` (text exposition), or an HTML page (`?refresh=N`).
+//! text, `?json`, `?prometheus` (text exposition, also at `/metrics`), or an HTML page
+//! (`?refresh=N`).
 //!
 //! ```no_run
 //! use mpm_core::http::Handler;
@@ -16,6 +17,8 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 
 /// The path served.
 pub const PATH: &str = "/server-status";
+/// The Prometheus scrape path (same text as `/server-status?prometheus`).
+pub const METRICS_PATH: &str = "/metrics";
 
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Bytes> {
     let mut r = Response::new(Bytes::from(body));
@@ -25,10 +28,11 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
     r
 }
 
-/// Answer a request for [`PATH`]; `None` for any other path. Runs inside a child of a
+/// Answer a request for [`PATH`] or [`METRICS_PATH`]; `None` for any other path. Runs inside a child of a
 /// running server; elsewhere (no scoreboard) it answers 500, as Apache does without one.
 pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
-    if req.uri().path() != PATH {
+    let metrics = req.uri().path() == METRICS_PATH;
+    if req.uri().path() != PATH && !metrics {
         return None;
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -70,7 +74,7 @@ pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
             "application/json",
             status::render_json(&snap, &ctx),
         )
-    } else if words.contains(&"prometheus") || words.contains(&"metrics") {
+    } else if metrics || words.contains(&"prometheus") || words.contains(&"metrics") {
         reply(
             StatusCode::OK,
             "text/plain; version=0.0.4",

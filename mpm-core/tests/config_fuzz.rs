@@ -1,7 +1,8 @@
 //! Property-style checks with a small deterministic generator: no input panics, and
 //! validated limits always keep Apache's invariants.
 
-use mpm_core::config::{Directives, ServerConfig};
+use mpm_core::config::{Directives, ReadTimeouts, ServerConfig, StageTimeout};
+use mpm_core::http::HttpOptions;
 use mpm_core::limits::{validate, Retained};
 use mpm_core::MpmKind;
 use std::path::Path;
@@ -34,6 +35,13 @@ impl Rng {
                 1 << 40,
             ][self.below(5)],
         }
+    }
+    fn stage(&mut self) -> Option<StageTimeout> {
+        (self.below(3) != 0).then(|| StageTimeout {
+            timeout: self.below(100) as u32,
+            max: (self.below(2) == 0).then(|| self.below(200) as u32),
+            min_rate: [0, 1, 500, u32::MAX][self.below(4)],
+        })
     }
     fn maybe(&mut self) -> Option<i64> {
         if self.below(3) == 0 {
@@ -69,6 +77,18 @@ const TOKENS: &[&str] = &[
     "PidFile",
     "MaxMemFree",
     "Mutex",
+    "LimitRequestLine",
+    "LimitRequestFieldSize",
+    "LimitRequestFields",
+    "LimitRequestBody",
+    "RequestReadTimeout",
+    "header=20-40,MinRate=500",
+    "body=20,MinRate=500",
+    "header=0",
+    "body=5-1,MinRate=3",
+    "handshake=5",
+    "header=",
+    ",MinRate=",
     "<IfModule",
     "<IfModule !",
     "mpm_event_module>",
@@ -163,6 +183,14 @@ fn random_numbers_keep_apaches_invariants() {
             thread_limit: if threaded { rng.maybe() } else { None },
             max_request_workers: rng.maybe(),
             max_connections_per_child: rng.maybe(),
+            limit_request_line: rng.maybe(),
+            limit_request_field_size: rng.maybe(),
+            limit_request_fields: rng.maybe(),
+            limit_request_body: rng.maybe(),
+            request_read_timeout: (rng.below(2) == 0).then(|| ReadTimeouts {
+                header: rng.stage(),
+                body: rng.stage(),
+            }),
             ..Directives::default()
         };
         let retained = (rng.below(4) == 0).then(|| Retained {
@@ -173,10 +201,33 @@ fn random_numbers_keep_apaches_invariants() {
                 1
             },
         });
+        // The whole configuration (limits and the HTTP directives) never panics either,
+        // and what it yields is usable.
+        if let Ok(c) = ServerConfig::from_directives(&d, kind, retained) {
+            let o = HttpOptions::from_config(&c);
+            assert!(o.max_body >= 1 && o.limits.request_line >= 1, "{d:?}");
+            assert!(
+                o.limits.header_timeout_max >= o.limits.header_timeout
+                    || o.limits.header_timeout.is_zero(),
+                "{d:?}"
+            );
+            assert!(
+                o.limits.body_timeout_max >= o.limits.body_timeout
+                    || o.limits.body_timeout.is_zero(),
+                "{d:?}"
+            );
+            let _ = c.summary();
+        }
         let Ok(v) = validate(kind, &d, retained) else {
             continue;
         };
         let l = v.limits;
+        // The enforced capacity never exceeds ServerLimit × ThreadsPerChild.
+        assert!(
+            u64::from(l.max_daemons) * u64::from(l.threads_per_child)
+                <= u64::from(l.server_limit) * u64::from(l.threads_per_child),
+            "{d:?}"
+        );
         assert!(l.server_limit >= 1, "{d:?}");
         assert!(l.thread_limit >= 1 && l.threads_per_child >= 1, "{d:?}");
         assert!(l.threads_per_child <= l.thread_limit, "{d:?}");

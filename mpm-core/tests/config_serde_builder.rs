@@ -211,6 +211,13 @@ KeepAlive: Off
 KeepAliveTimeout: 3
 MaxKeepAliveRequests: 50
 Timeout: 30
+LimitRequestLine: 8190
+LimitRequestFieldSize: 8190
+LimitRequestFields: 100
+LimitRequestBody: 16777216
+HandlerTimeout: 0
+MaxConnectionsPerChildJitter: 0
+RequestReadTimeout: header=20-40,MinRate=500 body=20,MinRate=500
 User: www
 Group: www
 PidFile: /run/mpm.pid"

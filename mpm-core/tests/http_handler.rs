@@ -75,11 +75,39 @@ fn handler_constructors() {
         Handler::Http(h) => {
             assert_eq!(h.handle(Request::new(Bytes::new())).body().as_ref(), b"x")
         }
-        Handler::Connection(_) => panic!("wrong kind"),
+        Handler::Connection(_) | Handler::Async(_) => panic!("wrong kind"),
     }
     let c = Handler::connection(|_s: std::net::TcpStream, _p: std::net::SocketAddr| {});
     assert!(matches!(c, Handler::Connection(_)));
     assert!(format!("{c:?}").contains("Connection"));
+    let a = Handler::asynchronous(|_: Request<Bytes>| async {
+        Response::new(Bytes::from_static(b"a"))
+    });
+    assert!(matches!(a, Handler::Async(_)));
+    assert!(format!("{a:?}").contains("Async"));
+}
+
+#[test]
+fn async_handler_panic_is_a_500() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let h = |req: Request<Bytes>| async move {
+        if req.uri().path() == "/boom" {
+            panic!("boom");
+        }
+        Response::new(Bytes::from_static(b"fine"))
+    };
+    let r = rt.block_on(mpm_core::http::call_async(
+        &h,
+        Request::get("/boom").body(Bytes::new()).unwrap(),
+    ));
+    assert_eq!(r.status(), 500);
+    let r = rt.block_on(mpm_core::http::call_async(
+        &h,
+        Request::get("/").body(Bytes::new()).unwrap(),
+    ));
+    assert_eq!(r.body().as_ref(), b"fine");
 }
 
 #[test]

@@ -1024,7 +1024,10 @@ fn the_connection_future_is_small() {
         let s = tokio::net::TcpStream::connect(addr).await.unwrap();
         let hyper = serve_http1(s, addr, &opts, call, &(), &closing);
         let (lean, hyper) = (std::mem::size_of_val(&lean), std::mem::size_of_val(&hyper));
-        println!("connection future: lean {lean} bytes, hyper {hyper} bytes");
+        println!(
+            "connection future: lean {lean} bytes, hyper {hyper} bytes (HttpOptions: {} bytes)",
+            std::mem::size_of::<HttpOptions>()
+        );
         assert!(lean <= 1024, "lean connection future is {lean} bytes");
     });
 }

@@ -311,6 +311,7 @@ fn clear_zeroes_all_but_limits_kind_and_master() {
     let mut expected = ScoreboardSnapshot::empty(MpmKind::Event, 2, 2);
     expected.master_pid = 77;
     expected.hard_restarts = 1;
+    expected.lifecycle.hard_restarts = 1;
     assert_eq!(snap, expected);
     assert_eq!(sb.magic(), MAGIC);
 }

@@ -11,6 +11,9 @@ use mpm_core::scoreboard::Scoreboard;
 use mpm_core::ChildContext;
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
@@ -21,17 +24,16 @@ struct Shared {
     slot: usize,
     /// Open connections.
     conns: Cell<usize>,
-    /// Connections in lingering close (they do not count against the accept limit).
-    closing: Cell<usize>,
+    /// Connections that do not count against the accept limit — in lingering close, or
+    /// still waiting for / reading a request head (they hold no worker, so a slowloris
+    /// flood cannot stop this child from accepting); kept by each [`ConnCounters`].
+    exempt: Arc<AtomicUsize>,
     /// Notified when a connection ends.
     conn_done: Notify,
 }
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
@@ -52,9 +54,14 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
                 }
             };
             let local = tokio::task::LocalSet::new();
-            let code = local.block_on(&rt, serve(&ctx, &pool));
+            let code = local.block_on(&rt, serve(&ctx, Dispatch::Pool(&pool)));
             pool.shutdown();
             code
+        }
+        Handler::Async(h) => {
+            // Inline on the connection layer: no worker thread, no hop.
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, serve(&ctx, Dispatch::Inline(h.clone())))
         }
         Handler::Connection(_) => {
             // Raw connection handlers are blocking by contract: the worker strategy's
@@ -67,7 +74,15 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
 }
 
-async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
+/// Where handler calls go.
+enum Dispatch<'a> {
+    /// Blocking handlers: to the worker threads.
+    Pool(&'a Pool),
+    /// Async handlers: run inline on the connection layer.
+    Inline(std::sync::Arc<dyn http::AsyncHandler>),
+}
+
+async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     let limits = &ctx.config.limits;
     let tpc = limits.threads_per_child as usize;
     // Apache floors the factor (integer arithmetic on factor×16 / 16); we keep the
@@ -79,12 +94,17 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
         scoreboard: ctx.scoreboard.clone(),
         slot: ctx.slot,
         conns: Cell::new(0),
-        closing: Cell::new(0),
+        exempt: Arc::new(AtomicUsize::new(0)),
         conn_done: Notify::new(),
     });
-    let Some(jobs) = pool.submitter() else {
-        return exit::CHILD_SICK;
+    let (pool, jobs, inline) = match &dispatch {
+        Dispatch::Pool(pool) => match pool.submitter() {
+            Some(jobs) => (Some(*pool), Some(jobs), None),
+            None => return exit::CHILD_SICK,
+        },
+        Dispatch::Inline(h) => (None, None, Some(h.clone())),
     };
+    let freed_notify = pool.map(|p| p.freed.clone()).unwrap_or_default();
     let mut listeners = Vec::new();
     for l in ctx.listeners {
         let std_listener = match l.socket.try_clone() {
@@ -115,39 +135,63 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let max_conns = limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let proc_slot = ctx.scoreboard.process(ctx.slot);
     let stop_requested =
         || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
 
+    // Apache's accept limit (`connections_above_limit`): no accepting while open
+    // connections (less those in lingering close — and, unlike Apache, whose heads are
+    // read by workers, less those still reading a head) reach ThreadsPerChild + idle workers ×
+    // AsyncRequestWorkerFactor, nor while no worker is idle.
+    // (Inline async handlers take no worker, so no such limit applies to them.)
+    let above_limit = || {
+        let Some(pool) = pool else {
+            return false;
+        };
+        let idle = pool.idle();
+        let open = shared
+            .conns
+            .get()
+            .saturating_sub(shared.exempt.load(Ordering::Relaxed));
+        idle == 0 || open >= tpc + (idle as f64 * factor) as usize
+    };
+
+    let mut shortage = mpm_core::accept::Shortage::counting(ctx.scoreboard.clone());
     'accept: loop {
         if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
             break;
         }
-        // Apache's accept limit: pause while open connections (less those closing)
-        // reach ThreadsPerChild + idle workers × AsyncRequestWorkerFactor.
-        let limit = tpc + (pool.idle() as f64 * factor) as usize;
-        if shared.conns.get().saturating_sub(shared.closing.get()) >= limit {
+        // Register for the wake-ups before looking, so none is missed in between.
+        let done = shared.conn_done.notified();
+        let freed = freed_notify.notified();
+        tokio::pin!(done, freed);
+        done.as_mut().enable();
+        freed.as_mut().enable();
+        if above_limit() {
             proc_slot.set_not_accepting(true);
             tokio::select! {
-                _ = shared.conn_done.notified() => {}
-                _ = pool.freed.notified() => {}
+                _ = done => {}
+                _ = freed => {}
                 _ = graceful.readable() => {}
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
             continue;
         }
         proc_slot.set_not_accepting(false);
-        let accept = accept_any(&listeners);
+        // The limit is checked again each time a listener is polled, i.e. when a
+        // connection is pending, since workers may have become busy in the meantime.
+        let accept = accept_within_limit(&listeners, &above_limit);
         let (stream, peer) = tokio::select! {
             r = accept => match r {
-                Ok(c) => c,
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
                 Err(e) => match mpm_core::accept::classify(&e) {
                     mpm_core::accept::AcceptError::Retry => continue,
                     mpm_core::accept::AcceptError::Shortage => {
-                        tracing::error!("accept: {e}; backing off");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        shortage.hit(&e);
+                        tokio::time::sleep(mpm_core::accept::SHORTAGE_BACKOFF).await;
                         continue;
                     }
                     mpm_core::accept::AcceptError::Fatal => {
@@ -160,35 +204,52 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
             _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
         };
         accepted += 1;
+        shortage.recovered();
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let opts = opts.clone();
         let closing = closing.clone();
         let jobs = jobs.clone();
+        let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
-        tokio::task::spawn_local(async move {
-            let counters = ConnCounters::open(shared.scoreboard.clone(), shared.slot);
-            let call = |req| {
-                let jobs = jobs.clone();
-                async move {
-                    let (tx, rx) = oneshot::channel();
-                    if jobs
-                        .send(Job {
+        // Counted before the task first runs, so the accept limit sees it at once.
+        let counters = ConnCounters::open(
+            shared.scoreboard.clone(),
+            shared.slot,
+            shared.exempt.clone(),
+        );
+        let span = mpm_core::observe::connection_span(ctx.scoreboard, ctx.slot, None, peer);
+        tokio::task::spawn_local(tracing::Instrument::instrument(
+            async move {
+                let call = |req| {
+                    let jobs = jobs.clone();
+                    let inline = inline.clone();
+                    async move {
+                        if let Some(h) = inline {
+                            return http::call_async(h.as_ref(), req).await;
+                        }
+                        let Some(jobs) = jobs else {
+                            return unavailable();
+                        };
+                        let (tx, rx) = oneshot::channel();
+                        let job = Job {
                             request: req,
+                            peer,
                             reply: tx,
-                        })
-                        .is_err()
-                    {
-                        return unavailable();
+                        };
+                        if jobs.send(job).is_err() {
+                            return unavailable();
+                        }
+                        rx.await.unwrap_or_else(|_| unavailable())
                     }
-                    rx.await.unwrap_or_else(|_| unavailable())
-                }
-            };
-            http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
-            drop(counters);
-            shared.conns.set(shared.conns.get() - 1);
-            shared.conn_done.notify_waiters();
-        });
+                };
+                http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
+                drop(counters);
+                shared.conns.set(shared.conns.get() - 1);
+                shared.conn_done.notify_waiters();
+            },
+            span,
+        ));
     }
 
     // Graceful child stop: stop accepting (our copies of the listeners close here), let
@@ -206,20 +267,23 @@ async fn serve(ctx: &ChildContext<'_>, pool: &Pool) -> i32 {
     0
 }
 
-/// Accept from whichever listener is ready first.
-async fn accept_any(
+/// Accept from whichever listener is ready first, unless `above_limit()` holds whenever
+/// this is polled (the future is polled again when a listener becomes ready): then
+/// `Ok(None)`, leaving pending connections in the backlog.
+async fn accept_within_limit(
     listeners: &[TcpListener],
-) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
-    if listeners.len() == 1 {
-        return listeners[0].accept().await;
-    }
+    above_limit: &dyn Fn() -> bool,
+) -> std::io::Result<Option<(tokio::net::TcpStream, std::net::SocketAddr)>> {
     std::future::poll_fn(|cx| {
+        if above_limit() {
+            return Poll::Ready(Ok(None));
+        }
         for l in listeners {
-            if let std::task::Poll::Ready(r) = l.poll_accept(cx) {
-                return std::task::Poll::Ready(r);
+            if let Poll::Ready(r) = l.poll_accept(cx) {
+                return Poll::Ready(r.map(Some));
             }
         }
-        std::task::Poll::Pending
+        Poll::Pending
     })
     .await
 }

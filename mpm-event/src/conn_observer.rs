@@ -3,7 +3,8 @@
 
 use mpm_core::http::ConnObserver;
 use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Which async counter a connection is in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,6 +14,8 @@ enum Bucket {
     KeepAlive = 1,
     Writing = 2,
     Closing = 3,
+    /// Waiting for or reading a request head: no worker is involved yet.
+    Reading = 4,
 }
 
 impl Bucket {
@@ -21,6 +24,7 @@ impl Bucket {
             1 => Bucket::KeepAlive,
             2 => Bucket::Writing,
             3 => Bucket::Closing,
+            4 => Bucket::Reading,
             _ => Bucket::None,
         }
     }
@@ -31,15 +35,24 @@ pub(crate) struct ConnCounters {
     scoreboard: Scoreboard,
     slot: usize,
     bucket: AtomicU8,
+    /// Connections that do not count against the accept limit: lingering close, and
+    /// waiting for or reading a request head.
+    exempt: Arc<AtomicUsize>,
 }
 
 impl ConnCounters {
-    pub(crate) fn open(scoreboard: Scoreboard, slot: usize) -> ConnCounters {
+    pub(crate) fn open(
+        scoreboard: Scoreboard,
+        slot: usize,
+        exempt: Arc<AtomicUsize>,
+    ) -> ConnCounters {
         scoreboard.process(slot).add_connections(1);
+        exempt.fetch_add(1, Ordering::Relaxed);
         ConnCounters {
             scoreboard,
             slot,
-            bucket: AtomicU8::new(Bucket::None as u8),
+            bucket: AtomicU8::new(Bucket::Reading as u8),
+            exempt,
         }
     }
 
@@ -52,13 +65,25 @@ impl ConnCounters {
         match prev {
             Bucket::KeepAlive => p.sub_keep_alive(1),
             Bucket::Writing => p.sub_writing(1),
-            Bucket::Closing => p.sub_closing(1),
+            Bucket::Closing => {
+                p.sub_closing(1);
+                self.exempt.fetch_sub(1, Ordering::Relaxed);
+            }
+            Bucket::Reading => {
+                self.exempt.fetch_sub(1, Ordering::Relaxed);
+            }
             Bucket::None => {}
         }
         match next {
             Bucket::KeepAlive => p.add_keep_alive(1),
             Bucket::Writing => p.add_writing(1),
-            Bucket::Closing => p.add_closing(1),
+            Bucket::Closing => {
+                p.add_closing(1);
+                self.exempt.fetch_add(1, Ordering::Relaxed);
+            }
+            Bucket::Reading => {
+                self.exempt.fetch_add(1, Ordering::Relaxed);
+            }
             Bucket::None => {}
         }
     }
@@ -69,6 +94,7 @@ impl ConnObserver for ConnCounters {
         self.move_to(match s {
             WorkerStatus::BusyKeepalive => Bucket::KeepAlive,
             WorkerStatus::Closing => Bucket::Closing,
+            WorkerStatus::BusyRead => Bucket::Reading,
             _ => Bucket::None,
         });
     }

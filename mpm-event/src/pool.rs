@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, Notify};
 /// One handler call waiting for a worker.
 pub(crate) struct Job {
     pub(crate) request: Request<Bytes>,
+    pub(crate) peer: std::net::SocketAddr,
     pub(crate) reply: oneshot::Sender<Response<Bytes>>,
 }
 
@@ -53,6 +54,7 @@ impl Pool {
                         idle.fetch_sub(1, Ordering::SeqCst);
                         let Ok(job) = job else { break };
                         observer.set(WorkerStatus::BusyWrite);
+                        observer.set_client(job.peer);
                         let line = format!(
                             "{} {} {:?}",
                             job.request.method(),

@@ -18,7 +18,7 @@ type Conn = (TcpStream, SocketAddr);
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let tpc = ctx.config.limits.threads_per_child as usize;
     let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a,
+        Ok(a) => a.counting(ctx.scoreboard.clone()),
         Err(e) => {
             tracing::error!("child {}: listeners: {e}", ctx.slot);
             return exit::CHILD_SICK;
@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
     drop(idle_tx);
 
-    let max_conns = ctx.config.limits.max_connections_per_child;
+    let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
     let stopping = |accepted: u64| {
         ctx.signals.graceful_requested()
@@ -122,10 +122,7 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        let rt = match http::current_thread_runtime() {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!("worker {}: cannot create runtime: {e}", self.index);
@@ -145,10 +142,22 @@ impl Worker {
             let Ok((stream, peer)) = self.conns.recv() else {
                 break;
             };
+            let _span = self.observer.span(peer).entered();
             self.observer.connection(peer);
             match &self.handler {
                 Handler::Http(h) => {
                     http::serve_http1_blocking(
+                        &rt,
+                        stream,
+                        peer,
+                        &self.opts,
+                        h.as_ref(),
+                        &self.observer,
+                        &self.closing,
+                    );
+                }
+                Handler::Async(h) => {
+                    http::serve_http1_async_blocking(
                         &rt,
                         stream,
                         peer,

@@ -4,8 +4,11 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod cmd;
+pub mod keepalive;
 pub mod load;
 pub mod procs;
+pub mod threads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,16 +30,31 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// A loopback port free right now (bound then released), for a second `Listen` line:
+/// the server binds `127.0.0.1:0` only once however often it is listed. Another process
+/// could take the port in between; on this loopback-only test machine that is improbable.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("reserve a loopback port")
+        .port()
+}
+
 /// The example binary, built with every strategy (cargo test builds examples; if it is
 /// missing, build it once).
 pub fn httpd_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
+    PATH.get_or_init(|| example_path("httpd")).clone()
+}
+
+/// Build (if needed) and locate the example `name`, with every strategy compiled in.
+pub fn example_path(name: &str) -> PathBuf {
+    {
         let exe = std::env::current_exe().expect("test exe path");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let candidate = profile_dir.join("examples").join("httpd");
+        let candidate = profile_dir.join("examples").join(name);
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "httpd", "--all-features"])
+            .args(["build", "--quiet", "--example", name, "--all-features"])
             .args(if profile_dir.ends_with("release") {
                 vec!["--release"]
             } else {
@@ -45,11 +63,10 @@ pub fn httpd_path() -> PathBuf {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building the httpd example failed");
+        assert!(status.success(), "building the {name} example failed");
         assert!(candidate.exists(), "{} missing", candidate.display());
         candidate
-    })
-    .clone()
+    }
 }
 
 /// A running `httpd` master and the directory holding its config, PidFile and log.
@@ -70,6 +87,18 @@ impl Server {
     /// As [`Server::start`], with extra command-line arguments.
     pub fn start_with(mpm: &'static str, conf: &str, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, &httpd_path(), mpm, conf, extra, &[])
+    }
+
+    /// Start a given executable (e.g. a copy of httpd in `dir`) with extra environment.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        exe: &Path,
+        mpm: &'static str,
+        conf: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let conf_path = dir.path().join("httpd.conf");
         let full = format!(
             "Listen 127.0.0.1:0\nPidFile {}\n{conf}\n",
@@ -77,7 +106,8 @@ impl Server {
         );
         std::fs::write(&conf_path, full).expect("write conf");
         let log = std::fs::File::create(dir.path().join("error_log")).expect("log file");
-        let child = Command::new(httpd_path())
+        let child = Command::new(exe)
+            .envs(envs.iter().copied())
             .arg("-f")
             .arg(&conf_path)
             .arg(format!("--mpm={mpm}"))
@@ -117,6 +147,11 @@ impl Server {
     /// Everything logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error_log")).unwrap_or_default()
+    }
+
+    /// Every address the master logged as `listening on` (several `Listen` lines).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        cmd::listen_addrs(&self.log())
     }
 
     /// Path of the PidFile.

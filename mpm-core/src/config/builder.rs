@@ -1,6 +1,6 @@
 //! A typed builder for configuration written in code.
 
-use super::{Directives, ServerConfig};
+use super::{Directives, ServerConfig, StageTimeout};
 use crate::error::{ConfigError, ConfigErrors};
 use crate::kind::MpmKind;
 use crate::limits::Retained;
@@ -63,6 +63,34 @@ impl ConfigBuilder {
         max_keep_alive_requests,
         /// ListenBacklog (must be > 0).
         listen_backlog,
+        /// LimitRequestLine, bytes (at least 1).
+        limit_request_line,
+        /// LimitRequestFieldSize, bytes (at least 1).
+        limit_request_field_size,
+        /// LimitRequestFields; 0 = unlimited.
+        limit_request_fields,
+    }
+
+    /// LimitRequestBody, bytes; 0 = the built-in cap.
+    pub fn limit_request_body(mut self, value: u64) -> Self {
+        self.directives.limit_request_body = Some(i64::try_from(value).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// RequestReadTimeout's head stage (`header=…`).
+    pub fn header_read_timeout(mut self, stage: StageTimeout) -> Self {
+        let mut t = self.directives.request_read_timeout.unwrap_or_default();
+        t.header = Some(stage);
+        self.directives.request_read_timeout = Some(t);
+        self
+    }
+
+    /// RequestReadTimeout's body stage (`body=…`).
+    pub fn body_read_timeout(mut self, stage: StageTimeout) -> Self {
+        let mut t = self.directives.request_read_timeout.unwrap_or_default();
+        t.body = Some(stage);
+        self.directives.request_read_timeout = Some(t);
+        self
     }
 
     /// AsyncRequestWorkerFactor (event; a positive number).

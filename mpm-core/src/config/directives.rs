@@ -2,6 +2,7 @@
 //! a located directive list becomes [`Directives`].
 
 use super::parser::{Item, Located};
+use super::reqtimeout::{parse_arg, Stage};
 use super::Directives;
 use crate::error::ConfigError;
 use crate::kind::MpmKind;
@@ -65,11 +66,23 @@ pub enum IntField {
     MaxKeepAliveRequests,
     /// Timeout
     Timeout,
+    /// LimitRequestLine
+    LimitRequestLine,
+    /// LimitRequestFieldSize
+    LimitRequestFieldSize,
+    /// LimitRequestFields
+    LimitRequestFields,
+    /// LimitRequestBody
+    LimitRequestBody,
+    /// HandlerTimeout (ours)
+    HandlerTimeout,
+    /// MaxConnectionsPerChildJitter (ours)
+    MaxConnectionsPerChildJitter,
 }
 
 impl IntField {
     /// Every integer field.
-    pub const ALL: [IntField; 15] = [
+    pub const ALL: [IntField; 21] = [
         IntField::StartServers,
         IntField::ServerLimit,
         IntField::MinSpareServers,
@@ -85,6 +98,12 @@ impl IntField {
         IntField::KeepAliveTimeout,
         IntField::MaxKeepAliveRequests,
         IntField::Timeout,
+        IntField::LimitRequestLine,
+        IntField::LimitRequestFieldSize,
+        IntField::LimitRequestFields,
+        IntField::LimitRequestBody,
+        IntField::HandlerTimeout,
+        IntField::MaxConnectionsPerChildJitter,
     ];
 
     /// The field in `d`.
@@ -105,6 +124,12 @@ impl IntField {
             IntField::KeepAliveTimeout => &mut d.keep_alive_timeout,
             IntField::MaxKeepAliveRequests => &mut d.max_keep_alive_requests,
             IntField::Timeout => &mut d.timeout,
+            IntField::LimitRequestLine => &mut d.limit_request_line,
+            IntField::LimitRequestFieldSize => &mut d.limit_request_field_size,
+            IntField::LimitRequestFields => &mut d.limit_request_fields,
+            IntField::LimitRequestBody => &mut d.limit_request_body,
+            IntField::HandlerTimeout => &mut d.handler_timeout,
+            IntField::MaxConnectionsPerChildJitter => &mut d.max_connections_per_child_jitter,
         }
     }
 
@@ -126,6 +151,12 @@ impl IntField {
             IntField::KeepAliveTimeout => d.keep_alive_timeout,
             IntField::MaxKeepAliveRequests => d.max_keep_alive_requests,
             IntField::Timeout => d.timeout,
+            IntField::LimitRequestLine => d.limit_request_line,
+            IntField::LimitRequestFieldSize => d.limit_request_field_size,
+            IntField::LimitRequestFields => d.limit_request_fields,
+            IntField::LimitRequestBody => d.limit_request_body,
+            IntField::HandlerTimeout => d.handler_timeout,
+            IntField::MaxConnectionsPerChildJitter => d.max_connections_per_child_jitter,
         }
     }
 }
@@ -147,6 +178,8 @@ pub enum Action {
     PidFile,
     /// Listen (accumulates).
     Listen,
+    /// RequestReadTimeout (mod_reqtimeout syntax; stages merge).
+    ReadTimeout,
     /// Accepted with a notice because it means nothing here; the text says why.
     Ignored(&'static str),
 }
@@ -251,6 +284,13 @@ pub const SPECS: &[Spec] = &[
     other("Group", 1, 1, Action::Group, "Effective group id for this server"),
     other("PidFile", 1, 1, Action::PidFile, "A file for logging the server process ID"),
     other("Listen", 1, 2, Action::Listen, "A port number or a numeric IP address and a port number, and an optional protocol"),
+    int("LimitRequestLine", Scope::All, IntField::LimitRequestLine, "Limit on maximum size of an HTTP request line"),
+    int("LimitRequestFieldSize", Scope::All, IntField::LimitRequestFieldSize, "Limit on maximum size of an HTTP request header field"),
+    int("LimitRequestFields", Scope::All, IntField::LimitRequestFields, "Limit (0 = unlimited) on max number of header fields in a request message"),
+    int("LimitRequestBody", Scope::All, IntField::LimitRequestBody, "Limit (in bytes) on maximum size of request message body (0 = the built-in cap)"),
+    int("HandlerTimeout", Scope::All, IntField::HandlerTimeout, "Seconds a handler may run before the master recycles its child (0 = no limit; not an Apache directive)"),
+    int("MaxConnectionsPerChildJitter", Scope::All, IntField::MaxConnectionsPerChildJitter, "Up to this many connections added at random to each child's MaxConnectionsPerChild, so children do not recycle in lockstep (not an Apache directive)"),
+    other("RequestReadTimeout", 1, 3, Action::ReadTimeout, "Set various timeout parameters for reading request headers and body"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
     ignored("ScoreBoardFile", 1, 1, "the scoreboard is always anonymous shared memory"),
@@ -310,6 +350,13 @@ pub fn check_int(field: IntField, v: i64) -> Result<(), String> {
     if field == IntField::ListenBacklog && v <= 0 {
         return Err("ListenBacklog must be > 0".to_string());
     }
+    if matches!(
+        field,
+        IntField::LimitRequestLine | IntField::LimitRequestFieldSize
+    ) && v == 0
+    {
+        return Err(format!("{} must be at least 1", field_name(field)));
+    }
     if v < 0 {
         return Err(format!(
             "negative value {v} is not allowed; use 0 or a positive whole number"
@@ -360,6 +407,7 @@ fn arity_message(spec: &Spec) -> String {
         (1, 1) => "takes one argument",
         (2, 2) => "takes two arguments",
         (1, 2) => "takes one or two arguments",
+        (1, 3) => "takes one to three arguments",
         _ => "requires at least one argument",
     };
     format!("{} {takes}, {}", spec.name, spec.about)
@@ -450,6 +498,20 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
             let spec: ListenSpec = d.args.join(" ").parse()?;
             out.directives.listen.push(spec);
         }
+        Action::ReadTimeout => {
+            let mut set = out.directives.request_read_timeout.unwrap_or_default();
+            for a in &d.args {
+                match parse_arg(a)? {
+                    (Stage::Header, t) => set.header = Some(t),
+                    (Stage::Body, t) => set.body = Some(t),
+                    (Stage::Handshake, _) => out.notices.push(format!(
+                        "{}RequestReadTimeout handshake=… is accepted and ignored: there is no TLS here",
+                        location(d)
+                    )),
+                }
+            }
+            out.directives.request_read_timeout = Some(set);
+        }
         Action::Ignored(why) => {
             out.notices.push(format!(
                 "{}{} is accepted and ignored: {why}",
@@ -491,6 +553,11 @@ pub fn check_directives(kind: MpmKind, d: &Directives) -> Vec<ConfigError> {
             );
         } else if let Err(message) = check_int(field, v) {
             err(name, message);
+        }
+    }
+    if let Some(t) = &d.request_read_timeout {
+        if let Err(message) = t.check() {
+            err("RequestReadTimeout", message);
         }
     }
     if let Some(v) = d.async_request_worker_factor {

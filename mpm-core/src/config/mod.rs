@@ -15,10 +15,12 @@ mod builder;
 pub mod directives;
 mod lexer;
 pub mod parser;
+pub mod reqtimeout;
 mod summary;
 
 pub use builder::ConfigBuilder;
 pub use directives::check_directives;
+pub use reqtimeout::{EffectiveReadTimeouts, ReadTimeouts, StageTimeout};
 
 use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
@@ -74,6 +76,20 @@ pub struct Directives {
     pub group: Option<String>,
     /// PidFile
     pub pid_file: Option<PathBuf>,
+    /// LimitRequestLine, bytes (at least 1)
+    pub limit_request_line: Option<i64>,
+    /// LimitRequestFieldSize, bytes (at least 1)
+    pub limit_request_field_size: Option<i64>,
+    /// LimitRequestFields; 0 = unlimited
+    pub limit_request_fields: Option<i64>,
+    /// LimitRequestBody, bytes; 0 = the built-in cap ([`DEFAULT_LIMIT_REQUEST_BODY`])
+    pub limit_request_body: Option<i64>,
+    /// HandlerTimeout, seconds; 0 = none (ours, as gunicorn's `timeout`)
+    pub handler_timeout: Option<i64>,
+    /// MaxConnectionsPerChildJitter (ours, as gunicorn's `max_requests_jitter`)
+    pub max_connections_per_child_jitter: Option<i64>,
+    /// RequestReadTimeout (mod_reqtimeout): per stage, unset stages keep their defaults
+    pub request_read_timeout: Option<ReadTimeouts>,
 }
 
 /// Everything a server needs to run, validated.
@@ -97,6 +113,28 @@ pub struct ServerConfig {
     pub group: Option<String>,
     /// PidFile path.
     pub pid_file: Option<PathBuf>,
+    /// LimitRequestLine: longest request line, bytes.
+    #[serde(default = "default_limit_request_line")]
+    pub limit_request_line: u32,
+    /// LimitRequestFieldSize: longest header field, bytes.
+    #[serde(default = "default_limit_request_field_size")]
+    pub limit_request_field_size: u32,
+    /// LimitRequestFields: most header fields (0 = unlimited).
+    #[serde(default = "default_limit_request_fields")]
+    pub limit_request_fields: u32,
+    /// LimitRequestBody: largest request body, bytes (0 was replaced by the built-in cap).
+    #[serde(default = "default_limit_request_body")]
+    pub limit_request_body: u64,
+    /// RequestReadTimeout, defaults filled in.
+    #[serde(default)]
+    pub request_read_timeout: EffectiveReadTimeouts,
+    /// HandlerTimeout: a handler running longer gets its child recycled (`None` = never).
+    #[serde(default)]
+    pub handler_timeout: Option<Duration>,
+    /// MaxConnectionsPerChildJitter: each child adds a random 0..=N to
+    /// MaxConnectionsPerChild (when that is non-zero).
+    #[serde(default)]
+    pub max_connections_per_child_jitter: u64,
     /// Warnings of validation.
     pub warnings: Vec<Warning>,
     /// One-line notices (deprecated aliases, directives accepted but without effect here).
@@ -181,6 +219,9 @@ impl ServerConfig {
         retained: Option<Retained>,
     ) -> Result<ServerConfig, ConfigErrors> {
         let validated = validate(kind, d, retained)?;
+        let count = |v: Option<i64>, default: u32| {
+            v.map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX))
+        };
         let secs = |v: Option<i64>, default: u64| {
             Duration::from_secs(v.map_or(default, |v| u64::try_from(v).unwrap_or(0)))
         };
@@ -198,6 +239,24 @@ impl ServerConfig {
             user: d.user.clone(),
             group: d.group.clone(),
             pid_file: d.pid_file.clone(),
+            limit_request_line: count(d.limit_request_line, DEFAULT_LIMIT_REQUEST_LINE),
+            limit_request_field_size: count(
+                d.limit_request_field_size,
+                DEFAULT_LIMIT_REQUEST_FIELD_SIZE,
+            ),
+            limit_request_fields: count(d.limit_request_fields, DEFAULT_LIMIT_REQUEST_FIELDS),
+            limit_request_body: match d.limit_request_body {
+                None | Some(0) => DEFAULT_LIMIT_REQUEST_BODY,
+                Some(v) => u64::try_from(v).unwrap_or(DEFAULT_LIMIT_REQUEST_BODY),
+            },
+            request_read_timeout: d.request_read_timeout.unwrap_or_default().effective(),
+            handler_timeout: d
+                .handler_timeout
+                .filter(|&s| s > 0)
+                .map(|s| Duration::from_secs(s.unsigned_abs())),
+            max_connections_per_child_jitter: d
+                .max_connections_per_child_jitter
+                .map_or(0, |j| j.unsigned_abs()),
             warnings: validated.warnings,
             notices: Vec::new(),
         })
@@ -223,3 +282,26 @@ pub const DEFAULT_TIMEOUT: u64 = 60;
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: u64 = 5;
 /// DEFAULT_KEEPALIVE (MaxKeepAliveRequests).
 pub const DEFAULT_MAX_KEEP_ALIVE_REQUESTS: u32 = 100;
+/// LimitRequestLine's default (Apache's DEFAULT_LIMIT_REQUEST_LINE).
+pub const DEFAULT_LIMIT_REQUEST_LINE: u32 = 8190;
+/// LimitRequestFieldSize's default (Apache's DEFAULT_LIMIT_REQUEST_FIELDSIZE).
+pub const DEFAULT_LIMIT_REQUEST_FIELD_SIZE: u32 = 8190;
+/// LimitRequestFields' default (Apache's DEFAULT_LIMIT_REQUEST_FIELDS).
+pub const DEFAULT_LIMIT_REQUEST_FIELDS: u32 = 100;
+/// The body cap when LimitRequestBody is unset or 0: 16 MiB. Bodies are read into memory
+/// before the handler runs, so "unlimited" is not offered (Apache's own default is 1 GiB,
+/// streamed).
+pub const DEFAULT_LIMIT_REQUEST_BODY: u64 = 16 * 1024 * 1024;
+
+fn default_limit_request_line() -> u32 {
+    DEFAULT_LIMIT_REQUEST_LINE
+}
+fn default_limit_request_field_size() -> u32 {
+    DEFAULT_LIMIT_REQUEST_FIELD_SIZE
+}
+fn default_limit_request_fields() -> u32 {
+    DEFAULT_LIMIT_REQUEST_FIELDS
+}
+fn default_limit_request_body() -> u64 {
+    DEFAULT_LIMIT_REQUEST_BODY
+}

@@ -71,6 +71,29 @@ impl ServerConfig {
                 self.max_keep_alive_requests.to_string(),
             ),
             ("Timeout", self.timeout.as_secs().to_string()),
+            ("LimitRequestLine", self.limit_request_line.to_string()),
+            (
+                "LimitRequestFieldSize",
+                self.limit_request_field_size.to_string(),
+            ),
+            ("LimitRequestFields", self.limit_request_fields.to_string()),
+            ("LimitRequestBody", self.limit_request_body.to_string()),
+            (
+                "HandlerTimeout",
+                self.handler_timeout.map_or(0, |d| d.as_secs()).to_string(),
+            ),
+            (
+                "MaxConnectionsPerChildJitter",
+                self.max_connections_per_child_jitter.to_string(),
+            ),
+            (
+                "RequestReadTimeout",
+                format!(
+                    "header={} body={}",
+                    self.request_read_timeout.header.display(),
+                    self.request_read_timeout.body.display()
+                ),
+            ),
         ]);
         if let Some(user) = &self.user {
             lines.push(("User", user.clone()));

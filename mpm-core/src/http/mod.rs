@@ -10,9 +10,11 @@
 
 mod conn;
 mod lean;
+mod service;
 
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
 pub use lean::serve_lean;
+pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
@@ -68,6 +70,9 @@ pub enum Handler {
     Http(Arc<dyn HttpHandler>),
     /// The handler gets the accepted connection itself.
     Connection(Arc<dyn ConnectionHandler>),
+    /// A non-blocking handler (an `async` function, or a hyper/tower service wrapped in
+    /// one): inline on the event connection layer, on each worker's runtime otherwise.
+    Async(Arc<dyn AsyncHandler>),
 }
 
 impl Handler {
@@ -80,6 +85,12 @@ impl Handler {
     pub fn connection(h: impl ConnectionHandler) -> Handler {
         Handler::Connection(Arc::new(h))
     }
+
+    /// An async handler (any `Fn(Request<Bytes>) -> impl Future<Output = Response<Bytes>>`
+    /// that is `Send + Sync`, with a `Send` future).
+    pub fn asynchronous(h: impl AsyncHandler) -> Handler {
+        Handler::Async(Arc::new(h))
+    }
 }
 
 impl fmt::Debug for Handler {
@@ -87,6 +98,7 @@ impl fmt::Debug for Handler {
         match self {
             Handler::Http(_) => f.write_str("Handler::Http(..)"),
             Handler::Connection(_) => f.write_str("Handler::Connection(..)"),
+            Handler::Async(_) => f.write_str("Handler::Async(..)"),
         }
     }
 }
@@ -159,26 +171,42 @@ pub struct HttpOptions {
 /// Limits on what a client may send, and how slowly: Apache's `LimitRequestLine`,
 /// `LimitRequestFieldSize`, `LimitRequestFields` and mod_reqtimeout's `RequestReadTimeout`
 /// defaults (`header=20-40,MinRate=500 body=20,MinRate=500`).
+///
+/// A deadline of zero disables its stage (the per-read `Timeout` still applies). The head
+/// deadline starts when the connection is accepted (first request) or at the first byte of
+/// a later request; the body deadline when the head is complete. Each `min_rate` bytes
+/// received push the stage's deadline one second further, up to its maximum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLimits {
     /// Longest request line (method, target, version) in bytes; longer → 414.
+    /// 0 = no limit of our own (hyper's internal limits still apply).
     pub request_line: usize,
-    /// Longest single header field in bytes; longer → 431.
+    /// Longest single header field in bytes; longer → 431. 0 = no limit of our own.
     pub field_size: usize,
-    /// Most header fields; more → 431.
+    /// Most header fields; more → 431. 0 = unlimited (up to [`MAX_FIELDS_UNLIMITED`]).
     pub fields: usize,
     /// Initial deadline for a whole request head (also covers a client that sends nothing).
     pub header_timeout: Duration,
     /// The head deadline is extended by one second per `header_min_rate` bytes received,
-    /// up to this maximum.
+    /// up to this maximum ([`UNBOUNDED`]: no maximum).
     pub header_timeout_max: Duration,
     /// Bytes per second that extend the head deadline (0 = no extension).
     pub header_min_rate: u32,
     /// Initial deadline for reading the body.
     pub body_timeout: Duration,
-    /// Bytes per second that extend the body deadline (0 = no extension, no maximum).
+    /// The body deadline's maximum ([`UNBOUNDED`], the default: no maximum).
+    pub body_timeout_max: Duration,
+    /// Bytes per second that extend the body deadline (0 = no extension).
     pub body_min_rate: u32,
 }
+
+/// "No maximum" for a deadline (about 136 years: far enough, and still safe to add to an
+/// `Instant`).
+pub const UNBOUNDED: Duration = Duration::from_secs(u32::MAX as u64);
+
+/// The header-count cap used when `LimitRequestFields` is 0 ("unlimited"): hyper's parser
+/// needs a bound for its header array.
+pub const MAX_FIELDS_UNLIMITED: usize = 10_000;
 
 impl Default for RequestLimits {
     fn default() -> Self {
@@ -190,7 +218,28 @@ impl Default for RequestLimits {
             header_timeout_max: Duration::from_secs(40),
             header_min_rate: 500,
             body_timeout: Duration::from_secs(20),
+            body_timeout_max: UNBOUNDED,
             body_min_rate: 500,
+        }
+    }
+}
+
+impl RequestLimits {
+    /// The limits a validated configuration asks for.
+    pub fn from_config(c: &ServerConfig) -> Self {
+        let t = &c.request_read_timeout;
+        let secs = |s: u32| Duration::from_secs(u64::from(s));
+        let max = |m: Option<u32>| m.map_or(UNBOUNDED, secs);
+        RequestLimits {
+            request_line: c.limit_request_line as usize,
+            field_size: c.limit_request_field_size as usize,
+            fields: c.limit_request_fields as usize,
+            header_timeout: secs(t.header.timeout),
+            header_timeout_max: max(t.header.max),
+            header_min_rate: t.header.min_rate,
+            body_timeout: secs(t.body.timeout),
+            body_timeout_max: max(t.body.max),
+            body_min_rate: t.body.min_rate,
         }
     }
 }
@@ -199,15 +248,15 @@ impl Default for RequestLimits {
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl HttpOptions {
-    /// The options a validated configuration asks for (`max_body` is the default).
+    /// The options a validated configuration asks for.
     pub fn from_config(c: &ServerConfig) -> Self {
         HttpOptions {
             keep_alive: c.keep_alive,
             keep_alive_timeout: c.keep_alive_timeout,
             max_keep_alive_requests: c.max_keep_alive_requests,
             timeout: c.timeout,
-            max_body: DEFAULT_MAX_BODY,
-            limits: RequestLimits::default(),
+            max_body: usize::try_from(c.limit_request_body).unwrap_or(usize::MAX),
+            limits: RequestLimits::from_config(c),
         }
     }
 }

@@ -4,5 +4,6 @@
 pub mod fd;
 pub mod privileges;
 pub mod process;
+pub mod rlimit;
 pub mod shm;
 pub mod signal;

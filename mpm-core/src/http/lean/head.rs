@@ -1,7 +1,7 @@
 //! Request heads: an incremental line scan that enforces the `LimitRequest*` limits while
 //! bytes arrive, then one `httparse` pass over the complete head.
 
-use crate::http::RequestLimits;
+use crate::http::{RequestLimits, MAX_FIELDS_UNLIMITED};
 use http::header::TRANSFER_ENCODING;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT};
 use http::{Method, StatusCode, Uri, Version};
@@ -9,6 +9,17 @@ use http::{Method, StatusCode, Uri, Version};
 /// At most this many empty lines are skipped before a request line (RFC 9112 §2.2 asks for
 /// at least one); more is a malformed request.
 const MAX_LEADING_EMPTY_LINES: usize = 8;
+
+/// The longest line accepted when `LimitRequestLine` or `LimitRequestFieldSize` is 0.
+const UNLIMITED_LINE: usize = 1 << 20;
+
+/// The most header fields accepted (`LimitRequestFields` 0 means up to this many).
+fn max_fields(limits: &RequestLimits) -> usize {
+    match limits.fields {
+        0 => MAX_FIELDS_UNLIMITED,
+        n => n.min(MAX_FIELDS_UNLIMITED),
+    }
+}
 
 /// Header slots parsed on the stack; a head with more fields uses a heap array.
 const STACK_FIELDS: usize = 48;
@@ -96,7 +107,7 @@ impl HeadScan {
             if line.len() > max {
                 return Scan::Reject(status);
             }
-            if self.lines > limits.fields {
+            if self.lines > max_fields(limits) {
                 // This line is field number `lines`: one too many.
                 return Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
             }
@@ -104,12 +115,15 @@ impl HeadScan {
         }
     }
 
+    /// The longest line allowed here (0 in the limits: none of our own, but
+    /// [`UNLIMITED_LINE`] keeps a runaway line bounded) and the status that refuses it.
     fn line_limit(&self, limits: &RequestLimits) -> (usize, StatusCode) {
+        let or_unlimited = |n: usize| if n == 0 { UNLIMITED_LINE } else { n };
         if self.lines == 0 {
-            (limits.request_line, StatusCode::URI_TOO_LONG)
+            (or_unlimited(limits.request_line), StatusCode::URI_TOO_LONG)
         } else {
             (
-                limits.field_size,
+                or_unlimited(limits.field_size),
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             )
         }

@@ -1,6 +1,6 @@
 //! Socket reads and writes with deadlines, the buffer free list, lingering close.
 
-use crate::http::{RequestLimits, LINGER};
+use crate::http::RequestLimits;
 use bytes::BufMut;
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
@@ -71,12 +71,12 @@ impl Budget {
         }
     }
 
-    /// The body budget (`body=20,MinRate=500`), counted from now.
+    /// The body budget (`body=20,MinRate=500`, no maximum by default), counted from now.
     pub(super) fn body(l: &RequestLimits) -> Budget {
         Budget {
             start: Instant::now(),
             initial: l.body_timeout,
-            max: None,
+            max: Some(l.body_timeout_max),
             rate: l.body_min_rate,
         }
     }
@@ -208,11 +208,11 @@ fn discard(stream: &TcpStream) -> io::Result<usize> {
 }
 
 /// Shut our side down for writing, then read and drop what the client still sends until
-/// its FIN or [`LINGER`], so unread data never turns into a reset that destroys the last
+/// its FIN or `linger` ([`LINGER`](crate::http::LINGER), shorter after a 408), so unread data never turns into a reset that destroys the last
 /// response.
-pub(super) async fn lingering_close(stream: &TcpStream) {
+pub(super) async fn lingering_close(stream: &TcpStream, linger: Duration) {
     shutdown_write(stream);
-    let deadline = after(Instant::now(), LINGER);
+    let deadline = after(Instant::now(), linger);
     loop {
         if readable_by(stream, deadline).await.is_err() {
             return;

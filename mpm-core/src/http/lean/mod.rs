@@ -15,7 +15,8 @@ mod head;
 mod io;
 mod response;
 
-use super::{ConnObserver, ConnSummary, HttpOptions};
+use super::conn::LINGER_AFTER_TIMEOUT;
+use super::{ConnObserver, ConnSummary, HttpOptions, LINGER};
 use crate::http::Closing;
 use crate::scoreboard::WorkerStatus;
 use body::BodyError;
@@ -52,6 +53,8 @@ enum Next {
     KeepAlive(Option<Vec<u8>>),
     /// The connection ends; linger first (a normal end) or not (an I/O failure).
     Close { linger: bool },
+    /// The connection ends after a 408: a short linger, the client is slow or silent.
+    TimedOut,
 }
 
 /// How the wait for a request ended.
@@ -98,10 +101,10 @@ enum Waited {
 /// unknown `Expect` 417, an unsupported transfer coding 501; each of these answers closes
 /// the connection.
 ///
-/// Where it differs from the hyper path: a request head that times out is answered 408
-/// (hyper drops the connection), and a request refused before its head could be parsed
-/// (400, 408, 414, 431, 505) is reported to the observer like any request (`R`, its
-/// request line as far as it arrived, `W`, `request_done`) and counted in the summary.
+/// A request refused before its head could be parsed (400, 408, 414, 431, 505) is
+/// reported as the hyper path reports its rejections: `R`, `W`, `request_done`, no request
+/// line; it counts as a request in the summary. After a 408 the lingering close is the
+/// shorter one.
 pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -137,19 +140,21 @@ where
                 wait_next(&conn).await
             } {
                 Waited::Data(buf) => (buf, if first { accepted } else { Instant::now() }),
-                Waited::End { linger } => break linger,
+                Waited::End { linger } => break linger.then_some(LINGER),
             },
         };
         observer.status(WorkerStatus::BusyRead);
         // Everything a request needs lives in this box, freed when the response is out.
         match Box::pin(exchange(&conn, buf, head_start, &mut summary)).await {
             Next::KeepAlive(rest) => pipelined = rest,
-            Next::Close { linger } => break linger,
+            Next::Close { linger: false } => break None,
+            Next::Close { linger: true } => break Some(LINGER),
+            Next::TimedOut => break Some(LINGER_AFTER_TIMEOUT),
         }
     };
     observer.status(WorkerStatus::Closing);
-    if linger {
-        io::lingering_close(&conn.stream).await;
+    if let Some(linger) = linger {
+        io::lingering_close(&conn.stream, linger).await;
     }
     summary
 }
@@ -294,9 +299,8 @@ where
     let (head_len, fields) = match read_head(conn, &mut buf, head_start).await {
         Ok(h) => h,
         Err(HeadError::Refuse(status)) => {
-            let line = head::first_line(&buf);
             give_buf(buf);
-            return refuse(conn, status, Some(&line), false, summary).await;
+            return refuse(conn, status, false, false, summary).await;
         }
         Err(HeadError::Eof) => {
             give_buf(buf);
@@ -310,9 +314,8 @@ where
     let head = match head::parse(&buf[..head_len], fields) {
         Ok(h) => h,
         Err(status) => {
-            let line = head::first_line(&buf);
             give_buf(buf);
-            return refuse(conn, status, Some(&line), false, summary).await;
+            return refuse(conn, status, false, false, summary).await;
         }
     };
     conn.observer.request_line(&head.line);
@@ -323,7 +326,7 @@ where
         Ok(p) => p,
         Err(status) => {
             give_buf(buf);
-            return refuse(conn, status, None, is_head, summary).await;
+            return refuse(conn, status, is_head, true, summary).await;
         }
     };
 
@@ -342,9 +345,9 @@ where
         Err(e) => {
             give_buf(buf);
             return match e {
-                BodyError::Refuse(status) => refuse(conn, status, None, is_head, summary).await,
+                BodyError::Refuse(status) => refuse(conn, status, is_head, true, summary).await,
                 BodyError::TimedOut => {
-                    refuse(conn, StatusCode::REQUEST_TIMEOUT, None, is_head, summary).await
+                    refuse(conn, StatusCode::REQUEST_TIMEOUT, is_head, true, summary).await
                 }
                 BodyError::Eof => Next::Close { linger: true },
                 BodyError::Io(e) => {
@@ -419,18 +422,18 @@ async fn send<F>(
     true
 }
 
-/// Answer a request the connection layer refuses (`status`), then close. `line` is the
-/// request line to report when none was reported yet.
+/// Answer a request the connection layer refuses (`status`), then close. `counted`: the
+/// request was already reported and counted (its head was parsed); as in the hyper path, a
+/// refused head reports no request line but counts as a request answered.
 async fn refuse<F>(
     conn: &Conn<'_, F>,
     status: StatusCode,
-    line: Option<&str>,
     is_head: bool,
+    counted: bool,
     summary: &mut ConnSummary,
 ) -> Next {
     tracing::debug!(peer = %conn.peer, %status, "request refused");
-    if let Some(line) = line {
-        conn.observer.request_line(line);
+    if !counted {
         summary.requests += 1;
     }
     conn.observer.status(WorkerStatus::BusyWrite);
@@ -441,6 +444,11 @@ async fn refuse<F>(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    let ok = send(conn, &resp, is_head, ConnHeader::Close, summary).await;
-    Next::Close { linger: ok }
+    if !send(conn, &resp, is_head, ConnHeader::Close, summary).await {
+        Next::Close { linger: false }
+    } else if status == StatusCode::REQUEST_TIMEOUT {
+        Next::TimedOut
+    } else {
+        Next::Close { linger: true }
+    }
 }
