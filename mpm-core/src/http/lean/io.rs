@@ -6,11 +6,10 @@ use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::time::{sleep_until, timeout, Instant, Sleep};
+use tokio::time::{sleep_until, timeout, Instant};
 
 /// The size of a connection buffer taken when bytes arrive (grown only for a larger head).
 pub(super) const BUF_SIZE: usize = 4096;
@@ -211,21 +210,18 @@ fn discard(stream: &TcpStream) -> io::Result<usize> {
 /// Shut our side down for writing, then read and drop what the client still sends until
 /// its FIN or `linger` ([`LINGER`](crate::http::LINGER), shorter after a 408), so unread data never turns into a reset that destroys the last
 /// response.
-pub(super) async fn lingering_close(stream: &TcpStream, linger: Duration, sleep: Pin<&mut Sleep>) {
+pub(super) async fn lingering_close(stream: &TcpStream, linger: Duration) {
     shutdown_write(stream);
-    let mut sleep = sleep;
-    sleep.as_mut().reset(after(Instant::now(), linger));
-    poll_fn(|cx| loop {
-        match stream.poll_read_ready(cx) {
-            Poll::Ready(Ok(())) => match discard(stream) {
-                Ok(0) => return Poll::Ready(()),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => return Poll::Ready(()),
-            },
-            Poll::Ready(Err(_)) => return Poll::Ready(()),
-            Poll::Pending => return sleep.as_mut().poll(cx),
+    let deadline = after(Instant::now(), linger);
+    loop {
+        if readable_by(stream, deadline).await.is_err() {
+            return;
         }
-    })
-    .await
+        match discard(stream) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
 }

@@ -105,86 +105,56 @@ enum Waited {
 /// reported as the hyper path reports its rejections: `R`, `W`, `request_done`, no request
 /// line; it counts as a request in the summary. After a 408 the lingering close is the
 /// shorter one.
-///
-/// (A plain function returning the future, so that the connection's state is stored once:
-/// an `async fn` would keep its arguments beside the state built from them.)
-pub fn serve_lean<'a, F, Fut>(
+pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
-    opts: &'a HttpOptions,
+    opts: &HttpOptions,
     call: F,
-    observer: &'a dyn ConnObserver,
-    closing: &'a Closing,
-) -> impl Future<Output = ConnSummary> + use<'a, F, Fut>
+    observer: &dyn ConnObserver,
+    closing: &Closing,
+) -> ConnSummary
 where
     F: Fn(Request<Bytes>) -> Fut,
     Fut: Future<Output = Response<Bytes>>,
 {
-    serve(
-        Conn {
-            stream,
-            peer,
-            opts,
-            call,
-            observer,
-            closing,
-        },
-        Instant::now(),
-    )
-}
-
-/// `Box::pin`, out of line: the future is moved straight into its box.
-#[inline(never)]
-fn boxed<T: Future>(f: T) -> Pin<Box<T>> {
-    Box::pin(f)
-}
-
-/// The connection's life: wait, serve a request, wait again, until it ends.
-async fn serve<F, Fut>(conn: Conn<'_, F>, accepted: Instant) -> ConnSummary
-where
-    F: Fn(Request<Bytes>) -> Fut,
-    Fut: Future<Output = Response<Bytes>>,
-{
-    // One timer for every wait the connection's own task does (keep-alive, lingering
-    // close), re-armed each time: part of every parked connection's state, so only one.
-    let sleep = sleep_until(accepted);
-    tokio::pin!(sleep);
+    let accepted = Instant::now();
+    let conn = Conn {
+        stream,
+        peer,
+        opts,
+        call,
+        observer,
+        closing,
+    };
     let mut summary = ConnSummary::default();
     let mut pipelined: Option<Vec<u8>> = None;
     let linger = loop {
         let first = summary.requests == 0;
         let (buf, head_start) = match pipelined.take() {
             Some(buf) => (buf, Instant::now()),
-            None => {
-                let waited = if first {
-                    // The first wait also watches for a graceful restart: boxed, so that
-                    // the state kept by every later (keep-alive) wait stays small.
-                    let wait = boxed(wait_first(&conn, accepted));
-                    wait.await
-                } else {
-                    wait_next(&conn, sleep.as_mut()).await
-                };
-                match waited {
-                    Waited::Data(buf) => (buf, if first { accepted } else { Instant::now() }),
-                    Waited::End { linger } => break linger.then_some(LINGER),
-                }
-            }
+            None => match if first {
+                // The first wait also watches for a graceful restart: boxed, so that the
+                // state kept by every later (keep-alive) wait stays small.
+                Box::pin(wait_first(&conn, accepted)).await
+            } else {
+                wait_next(&conn).await
+            } {
+                Waited::Data(buf) => (buf, if first { accepted } else { Instant::now() }),
+                Waited::End { linger } => break linger.then_some(LINGER),
+            },
         };
-        conn.observer.status(WorkerStatus::BusyRead);
+        observer.status(WorkerStatus::BusyRead);
         // Everything a request needs lives in this box, freed when the response is out.
-        // (Built by a separate function and awaited in its own statement, so that the
-        // unboxed future never takes room in this task's state.)
-        let request = boxed(exchange(&conn, buf, head_start, &mut summary));
-        match request.await {
+        match Box::pin(exchange(&conn, buf, head_start, &mut summary)).await {
             Next::KeepAlive(rest) => pipelined = rest,
             Next::Close { linger: false } => break None,
             Next::Close { linger: true } => break Some(LINGER),
             Next::TimedOut => break Some(LINGER_AFTER_TIMEOUT),
         }
     };
-    conn.observer.status(WorkerStatus::Closing);
+    observer.status(WorkerStatus::Closing);
     if let Some(linger) = linger {
-        io::lingering_close(&conn.stream, linger, sleep.as_mut()).await;
+        io::lingering_close(&conn.stream, linger).await;
     }
     summary
 }
@@ -208,12 +178,10 @@ async fn wait_first<F>(conn: &Conn<'_, F>, accepted: Instant) -> Waited {
     wait_readable(conn, sleep, watch).await
 }
 
-/// Wait for a request on a kept-alive connection: `KeepAliveTimeout` from now (`sleep` is
-/// re-armed for it).
-async fn wait_next<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>) -> Waited {
-    sleep
-        .as_mut()
-        .reset(after(Instant::now(), conn.opts.keep_alive_timeout));
+/// Wait for a request on a kept-alive connection: `KeepAliveTimeout` from now.
+async fn wait_next<F>(conn: &Conn<'_, F>) -> Waited {
+    let sleep = sleep_until(after(Instant::now(), conn.opts.keep_alive_timeout));
+    tokio::pin!(sleep);
     wait_readable::<F, std::future::Pending<()>>(conn, sleep, None).await
 }
 
