@@ -9,9 +9,11 @@
 //!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
 
 mod conn;
+mod lean;
 mod service;
 
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
+pub use lean::serve_lean;
 pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
 
 use crate::config::ServerConfig;

@@ -1,0 +1,425 @@
+//! Request heads: an incremental line scan that enforces the `LimitRequest*` limits while
+//! bytes arrive, then one `httparse` pass over the complete head.
+
+use crate::http::{RequestLimits, MAX_FIELDS_UNLIMITED};
+use http::header::TRANSFER_ENCODING;
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT};
+use http::{Method, StatusCode, Uri, Version};
+
+/// At most this many empty lines are skipped before a request line (RFC 9112 §2.2 asks for
+/// at least one); more is a malformed request.
+const MAX_LEADING_EMPTY_LINES: usize = 8;
+
+/// The longest line accepted when `LimitRequestLine` or `LimitRequestFieldSize` is 0.
+const UNLIMITED_LINE: usize = 1 << 20;
+
+/// The most header fields accepted (`LimitRequestFields` 0 means up to this many).
+fn max_fields(limits: &RequestLimits) -> usize {
+    match limits.fields {
+        0 => MAX_FIELDS_UNLIMITED,
+        n => n.min(MAX_FIELDS_UNLIMITED),
+    }
+}
+
+/// Header slots parsed on the stack; a head with more fields uses a heap array.
+const STACK_FIELDS: usize = 48;
+
+/// What the scan found so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scan {
+    /// The head is not complete yet and within the limits.
+    Partial,
+    /// The head (or trailer section) ends at this offset (after its empty line).
+    Complete(usize),
+    /// A limit was exceeded or the head is malformed: answer with this status.
+    Reject(StatusCode),
+}
+
+/// Scans a head line by line as bytes arrive, remembering where it stopped.
+///
+/// Offsets are relative to the slice passed to [`HeadScan::scan`]; the caller passes a
+/// slice that starts at the same byte every time (it may grow at the end).
+#[derive(Debug, Clone)]
+pub(super) struct HeadScan {
+    /// Start of the line not yet complete.
+    line_start: usize,
+    /// Complete non-empty lines so far (the request line counts as one).
+    lines: usize,
+    /// Empty lines skipped before the request line.
+    leading: usize,
+}
+
+impl HeadScan {
+    /// A scan of a request head (request line, then fields).
+    pub(super) fn request() -> HeadScan {
+        HeadScan {
+            line_start: 0,
+            lines: 0,
+            leading: 0,
+        }
+    }
+
+    /// A scan of a chunked body's trailer section (fields only).
+    pub(super) fn trailers() -> HeadScan {
+        HeadScan {
+            line_start: 0,
+            lines: 1,
+            leading: 0,
+        }
+    }
+
+    /// Header fields seen so far.
+    pub(super) fn fields(&self) -> usize {
+        self.lines.saturating_sub(1)
+    }
+
+    /// Continue scanning `buf` (which starts where the previous calls' slices started).
+    pub(super) fn scan(&mut self, buf: &[u8], limits: &RequestLimits) -> Scan {
+        loop {
+            let Some(rest) = buf.get(self.line_start..) else {
+                // The caller shrank the slice: a bug upstream, but never a panic.
+                return Scan::Reject(StatusCode::BAD_REQUEST);
+            };
+            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                // The line is incomplete: refuse it as soon as it is surely too long.
+                let (max, status) = self.line_limit(limits);
+                if rest.len() > max.saturating_add(1) {
+                    return Scan::Reject(status);
+                }
+                return Scan::Partial;
+            };
+            let mut line = &rest[..nl];
+            if let Some(l) = line.strip_suffix(b"\r") {
+                line = l;
+            }
+            self.line_start += nl + 1;
+            if line.is_empty() {
+                if self.lines == 0 {
+                    self.leading += 1;
+                    if self.leading > MAX_LEADING_EMPTY_LINES {
+                        return Scan::Reject(StatusCode::BAD_REQUEST);
+                    }
+                    continue;
+                }
+                return Scan::Complete(self.line_start);
+            }
+            let (max, status) = self.line_limit(limits);
+            if line.len() > max {
+                return Scan::Reject(status);
+            }
+            if self.lines > max_fields(limits) {
+                // This line is field number `lines`: one too many.
+                return Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            }
+            self.lines += 1;
+        }
+    }
+
+    /// The longest line allowed here (0 in the limits: none of our own, but
+    /// [`UNLIMITED_LINE`] keeps a runaway line bounded) and the status that refuses it.
+    fn line_limit(&self, limits: &RequestLimits) -> (usize, StatusCode) {
+        let or_unlimited = |n: usize| if n == 0 { UNLIMITED_LINE } else { n };
+        if self.lines == 0 {
+            (or_unlimited(limits.request_line), StatusCode::URI_TOO_LONG)
+        } else {
+            (
+                or_unlimited(limits.field_size),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            )
+        }
+    }
+}
+
+/// A parsed request head, owning its data.
+#[derive(Debug)]
+pub(super) struct Head {
+    pub(super) method: Method,
+    pub(super) uri: Uri,
+    pub(super) version: Version,
+    pub(super) headers: HeaderMap,
+    /// The request line as the scoreboard shows it (`GET /x HTTP/1.1`).
+    pub(super) line: String,
+}
+
+/// Parse a complete head (`buf` ends with its empty line) that has `fields` header fields.
+pub(super) fn parse(buf: &[u8], fields: usize) -> Result<Head, StatusCode> {
+    // One slot more than the scan counted: a disagreement shows up as TooManyHeaders.
+    let n = fields.saturating_add(1);
+    if n <= STACK_FIELDS {
+        let mut slots = [httparse::EMPTY_HEADER; STACK_FIELDS];
+        parse_with(buf, &mut slots[..n])
+    } else {
+        let mut slots = vec![httparse::EMPTY_HEADER; n];
+        parse_with(buf, &mut slots)
+    }
+}
+
+fn parse_with<'b>(buf: &'b [u8], slots: &mut [httparse::Header<'b>]) -> Result<Head, StatusCode> {
+    let mut req = httparse::Request::new(slots);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(StatusCode::BAD_REQUEST),
+        Err(httparse::Error::Version) => return Err(version_error(buf)),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        }
+        Err(_) => return Err(StatusCode::BAD_REQUEST),
+    }
+    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
+        .map_err(|_| StatusCode::BAD_REQUEST)?;
+    let uri = Uri::try_from(req.path.unwrap_or("")).map_err(|_| StatusCode::BAD_REQUEST)?;
+    let version = match req.version {
+        Some(0) => Version::HTTP_10,
+        Some(1) => Version::HTTP_11,
+        _ => return Err(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+    };
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let name =
+            HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| StatusCode::BAD_REQUEST)?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|_| StatusCode::BAD_REQUEST)?;
+        headers.append(name, value);
+    }
+    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let line = format!("{method} {target} {version:?}");
+    Ok(Head {
+        method,
+        uri,
+        version,
+        headers,
+        line,
+    })
+}
+
+/// A request line whose version httparse refused: 505 for a well-formed `HTTP/x.y` of
+/// another major version, 400 for anything else (`GET / FOO`).
+fn version_error(buf: &[u8]) -> StatusCode {
+    let line = first_line(buf);
+    let version = line.rsplit(' ').next().unwrap_or("").as_bytes();
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() && *major != b'1' =>
+        {
+            StatusCode::HTTP_VERSION_NOT_SUPPORTED
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The request line as far as it arrived, for the scoreboard of a refused request.
+pub(super) fn first_line(buf: &[u8]) -> String {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let rest = &buf[start..];
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(rest.len())
+        .min(256);
+    String::from_utf8_lossy(&rest[..end]).into_owned()
+}
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// `Content-Length` bytes (0 when there is no body).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// What the head says about the body and the connection.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plan {
+    pub(super) framing: Framing,
+    /// `Expect: 100-continue` (HTTP/1.1).
+    pub(super) expect_continue: bool,
+    /// The client does not keep the connection alive (`Connection: close`, or HTTP/1.0
+    /// without `keep-alive`).
+    pub(super) client_close: bool,
+    /// The connection must end after this response whatever happens (ambiguous framing).
+    pub(super) force_close: bool,
+}
+
+fn tokens<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
+    headers
+        .get_all(name)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+}
+
+fn parse_length(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    v.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// Decide the body framing and connection persistence from the head (RFC 9112 §6).
+pub(super) fn plan(head: &Head) -> Result<Plan, StatusCode> {
+    let h = &head.headers;
+    let http10 = head.version == Version::HTTP_10;
+    let mut close = false;
+    let mut keep_alive = false;
+    for t in tokens(h, &CONNECTION) {
+        close |= t.eq_ignore_ascii_case(b"close");
+        keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
+    }
+    let client_close = close || (http10 && !keep_alive);
+
+    let mut force_close = false;
+    let framing = if h.contains_key(TRANSFER_ENCODING) {
+        if http10 {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        let codings: Vec<&[u8]> = tokens(h, &TRANSFER_ENCODING).collect();
+        match codings.as_slice() {
+            [only] if only.eq_ignore_ascii_case(b"chunked") => {}
+            [.., last] if last.eq_ignore_ascii_case(b"chunked") => {
+                return Err(StatusCode::NOT_IMPLEMENTED)
+            }
+            _ => return Err(StatusCode::BAD_REQUEST),
+        }
+        // Both headers: Transfer-Encoding wins, and the connection must not be reused.
+        force_close = h.contains_key(CONTENT_LENGTH);
+        Framing::Chunked
+    } else {
+        let mut length = None;
+        for t in tokens(h, &CONTENT_LENGTH) {
+            let n = parse_length(t).ok_or(StatusCode::BAD_REQUEST)?;
+            if length.is_some_and(|l| l != n) {
+                return Err(StatusCode::BAD_REQUEST);
+            }
+            length = Some(n);
+        }
+        if length.is_none() && h.contains_key(CONTENT_LENGTH) {
+            // An empty Content-Length value.
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        Framing::Length(length.unwrap_or(0))
+    };
+
+    let mut expect_continue = false;
+    for v in h.get_all(EXPECT) {
+        if v.as_bytes()
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"100-continue")
+        {
+            expect_continue = !http10;
+        } else {
+            return Err(StatusCode::EXPECTATION_FAILED);
+        }
+    }
+    // No tunnel is offered: after answering CONNECT the connection is not reused, so no
+    // bytes of another protocol are read as HTTP.
+    force_close |= head.method == Method::CONNECT;
+    Ok(Plan {
+        framing,
+        expect_continue,
+        client_close,
+        force_close,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> RequestLimits {
+        RequestLimits {
+            request_line: 20,
+            field_size: 10,
+            fields: 2,
+            ..RequestLimits::default()
+        }
+    }
+
+    fn scan_all(bytes: &[u8]) -> Scan {
+        let mut s = HeadScan::request();
+        // Byte by byte, as the slowest client would send it.
+        for i in 1..=bytes.len() {
+            match s.scan(&bytes[..i], &limits()) {
+                Scan::Partial => {}
+                other => return other,
+            }
+        }
+        Scan::Partial
+    }
+
+    #[test]
+    fn scan_finds_the_end_and_enforces_limits() {
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"),
+            Scan::Complete(24)
+        );
+        assert_eq!(scan_all(b"\r\n\nGET / HTTP/1.1\n\n"), Scan::Complete(19));
+        assert_eq!(
+            scan_all(b"GET /aaaaaaaaaaaaaaaaaaaaaaaaa"),
+            Scan::Reject(StatusCode::URI_TOO_LONG)
+        );
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nAbc: defghijk"),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nA: b\r\nB: c\r\nC: d\r\n\r\n"),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        assert_eq!(
+            scan_all(&b"\r\n".repeat(20)),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+    }
+
+    #[test]
+    fn parse_and_plan() {
+        let h = parse(
+            b"POST /p?q HTTP/1.1\r\nContent-Length: 5, 5\r\nConnection: close\r\n\r\n",
+            2,
+        )
+        .unwrap();
+        assert_eq!(h.line, "POST /p?q HTTP/1.1");
+        let p = plan(&h).unwrap();
+        assert_eq!(p.framing, Framing::Length(5));
+        assert!(p.client_close);
+        let h = parse(b"GET / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", 1).unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
+        let h = parse(b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 1).unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
+        let h = parse(
+            b"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            1,
+        )
+        .unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
+        let h = parse(
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            1,
+        )
+        .unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::NOT_IMPLEMENTED);
+        let h = parse(
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            1,
+        )
+        .unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
+        let h = parse(b"GET / HTTP/1.1\r\nExpect: magic\r\n\r\n", 1).unwrap();
+        assert_eq!(plan(&h).unwrap_err(), StatusCode::EXPECTATION_FAILED);
+        let h = parse(b"GET / HTTP/1.0\r\n\r\n", 0).unwrap();
+        assert!(plan(&h).unwrap().client_close);
+        let h = parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 1).unwrap();
+        assert!(!plan(&h).unwrap().client_close);
+        assert_eq!(
+            parse(b"GET / HTTP/2.0\r\n\r\n", 0).unwrap_err(),
+            StatusCode::HTTP_VERSION_NOT_SUPPORTED
+        );
+        assert_eq!(first_line(b"\r\nGET /x\r\nHost"), "GET /x");
+    }
+}

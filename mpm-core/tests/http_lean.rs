@@ -1,0 +1,1545 @@
+//! The lean HTTP/1.1 connection path (`serve_lean`), driven by raw TCP clients: the
+//! behaviour suite of `http_conn.rs` (the hyper path) plus what the lean path does itself
+//! (pipelining, chunked bodies, `Expect`, request limits and deadlines, HTTP/1.0, HEAD, a
+//! random-bytes run).
+//!
+//! Servers run in-process on 127.0.0.1:0, on their own thread and tokio runtime; clients are
+//! blocking `std` sockets with a read timeout on every read.
+//!
+//! Two ignored tests measure instead of asserting behaviour (run them with
+//! `cargo test --release -p mpm-core --test http_lean -- --ignored --nocapture`):
+//! `idle_memory_report` (memory per idle keep-alive connection, lean vs hyper, each in a
+//! fresh process) and `throughput_report` (`wrk -t1 -c50 -d5s` against both paths).
+
+use bytes::Bytes;
+use http::{Request, Response};
+use mpm_core::http::{
+    call_handler, serve_http1, serve_lean, Closing, ConnObserver, Handler, HttpHandler,
+    HttpOptions, RequestLimits,
+};
+use mpm_core::scoreboard::WorkerStatus;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+const READ_LIMIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Ev {
+    Status(char),
+    Line(String),
+    Done(u64),
+}
+
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<Ev>>,
+    changed: Condvar,
+}
+
+impl Recorder {
+    fn push(&self, e: Ev) {
+        self.events.lock().unwrap().push(e);
+        self.changed.notify_all();
+    }
+    /// Wait (bounded) until `pred` holds for the events, and return them.
+    fn wait_for(&self, pred: impl Fn(&[Ev]) -> bool) -> Vec<Ev> {
+        let deadline = Instant::now() + READ_LIMIT;
+        let mut g = self.events.lock().unwrap();
+        while !pred(&g) {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("events never matched: {:?}", *g));
+            g = self.changed.wait_timeout(g, left).unwrap().0;
+        }
+        g.clone()
+    }
+}
+
+impl ConnObserver for Recorder {
+    fn status(&self, s: WorkerStatus) {
+        self.push(Ev::Status(s.letter()));
+    }
+    fn request_line(&self, line: &str) {
+        self.push(Ev::Line(line.to_string()));
+    }
+    fn request_done(&self, bytes: u64) {
+        self.push(Ev::Done(bytes));
+    }
+}
+
+fn app(req: Request<Bytes>) -> Response<Bytes> {
+    match req.uri().path() {
+        "/panic" => panic!("handler exploded on purpose"),
+        "/echo" => Response::new(req.into_body()),
+        "/big" => Response::new(Bytes::from(vec![b'z'; 64 << 20])),
+        "/close" => {
+            let mut r = Response::new(Bytes::from_static(b"bye"));
+            r.headers_mut()
+                .insert("connection", http::HeaderValue::from_static("close"));
+            r
+        }
+        p => Response::new(Bytes::from(format!("hello {p}"))),
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    closing: Closing,
+    rec: Arc<Recorder>,
+    /// Connection tasks that panicked (must stay 0).
+    panics: Arc<AtomicUsize>,
+}
+
+/// An async server: accept loop on a multi-thread runtime, one spawned task per connection,
+/// the handler on the blocking pool.
+fn start(opts: HttpOptions) -> Server {
+    let closing = Closing::new();
+    let rec = Arc::new(Recorder::default());
+    let panics = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let (c2, r2, p2) = (closing.clone(), rec.clone(), panics.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let handler = Handler::http(app);
+            let Handler::Http(h) = handler else {
+                unreachable!()
+            };
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let opts = Arc::new(opts);
+            loop {
+                let Ok((s, peer)) = l.accept().await else {
+                    continue;
+                };
+                let (h, opts, closing, rec) = (h.clone(), opts.clone(), c2.clone(), r2.clone());
+                let task = tokio::spawn(async move {
+                    let call = |req: Request<Bytes>| {
+                        let h = h.clone();
+                        async move {
+                            tokio::task::spawn_blocking(move || call_handler(&*h, req))
+                                .await
+                                .unwrap()
+                        }
+                    };
+                    serve_lean(s, peer, &opts, call, &*rec, &closing).await
+                });
+                let p2 = p2.clone();
+                tokio::spawn(async move {
+                    if task.await.is_err() {
+                        p2.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+    });
+    Server {
+        addr,
+        closing,
+        rec,
+        panics,
+    }
+}
+
+/// A server shaped like the event strategy's child: a current-thread runtime, tasks
+/// spawned on a `LocalSet`, the handler on a separate worker thread answering through a
+/// oneshot channel.
+fn start_local(opts: HttpOptions) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    type Job = (
+        Request<Bytes>,
+        tokio::sync::oneshot::Sender<Response<Bytes>>,
+    );
+    let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
+    std::thread::spawn(move || {
+        let h: Arc<dyn HttpHandler> = Arc::new(app);
+        for (req, reply) in rx {
+            let _ = reply.send(call_handler(&*h, req));
+        }
+    });
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let closing = Closing::new();
+            loop {
+                let Ok((s, peer)) = l.accept().await else {
+                    continue;
+                };
+                let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
+                tokio::task::spawn_local(async move {
+                    let call = |req| {
+                        let jobs = jobs.clone();
+                        async move {
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            jobs.send((req, tx)).unwrap();
+                            rx.await.unwrap()
+                        }
+                    };
+                    serve_lean(s, peer, &opts, call, &(), &closing).await
+                });
+            }
+        });
+    });
+    addr
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    }
+}
+
+struct Client {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let s = TcpStream::connect_timeout(&addr, READ_LIMIT).unwrap();
+        s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        s.set_write_timeout(Some(READ_LIMIT)).unwrap();
+        Client { s, buf: Vec::new() }
+    }
+
+    fn send(&mut self, raw: &str) {
+        self.s.write_all(raw.as_bytes()).unwrap();
+    }
+
+    fn get(&mut self, path: &str) -> Resp {
+        self.send(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        self.response()
+    }
+
+    fn fill(&mut self) -> usize {
+        let mut chunk = [0u8; 4096];
+        let n = self
+            .s
+            .read(&mut chunk)
+            .expect("read (bounded by READ_LIMIT)");
+        self.buf.extend_from_slice(&chunk[..n]);
+        n
+    }
+
+    fn head(&mut self) -> (Resp, usize) {
+        let head_end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            assert!(self.fill() > 0, "EOF before a response head");
+        };
+        let head = String::from_utf8(self.buf[..head_end].to_vec()).unwrap();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        assert!(status_line.starts_with("HTTP/1.1 "), "{status_line}");
+        let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (k, v) = l.split_once(':').unwrap();
+                (k.trim().to_string(), v.trim().to_string())
+            })
+            .collect();
+        let resp = Resp {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        (resp, head_end)
+    }
+
+    fn response(&mut self) -> Resp {
+        let (mut resp, head_end) = self.head();
+        let len: usize = resp
+            .header("content-length")
+            .map(|v| v.parse().unwrap())
+            .unwrap_or(0);
+        while self.buf.len() < head_end + len {
+            assert!(self.fill() > 0, "EOF inside a response body");
+        }
+        resp.body = self.buf[head_end..head_end + len].to_vec();
+        self.buf.drain(..head_end + len);
+        resp
+    }
+
+    /// A response to HEAD: a head only, whatever its Content-Length says.
+    fn head_response(&mut self) -> Resp {
+        let (resp, head_end) = self.head();
+        self.buf.drain(..head_end);
+        resp
+    }
+
+    /// The server closed cleanly: a read returns 0 (FIN), not a reset or a timeout.
+    fn expect_eof(&mut self) {
+        assert!(self.buf.is_empty(), "unexpected bytes {:?}", self.buf);
+        let mut b = [0u8; 64];
+        match self.s.read(&mut b) {
+            Ok(0) => {}
+            Ok(n) => panic!("expected EOF, got {:?}", &b[..n]),
+            Err(e) => panic!("expected EOF, got error {e} ({:?})", e.kind()),
+        }
+    }
+}
+
+fn opts() -> HttpOptions {
+    HttpOptions::default()
+}
+
+fn statuses(ev: &[Ev]) -> String {
+    ev.iter()
+        .filter_map(|e| match e {
+            Ev::Status(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---- The behaviour suite of the hyper path ---------------------------------------------
+
+#[test]
+fn get_is_answered() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/x");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello /x");
+    assert!(r.header("date").is_some(), "{r:?}");
+    assert_eq!(r.header("content-length"), Some("8"));
+    assert!(!r.closes());
+}
+
+#[test]
+fn two_requests_on_one_keep_alive_connection() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/a").body, b"hello /a");
+    let r = c.get("/b");
+    assert_eq!(r.body, b"hello /b");
+    assert!(!r.closes());
+}
+
+#[test]
+fn handler_panic_is_a_500_and_the_server_goes_on() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/panic");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.body, b"Internal Server Error\n");
+    assert_eq!(c.get("/after").status, 200);
+    let mut c2 = Client::connect(srv.addr);
+    assert_eq!(c2.get("/new").body, b"hello /new");
+    assert_eq!(srv.panics.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn keep_alive_off_closes_every_connection() {
+    let srv = start(HttpOptions {
+        keep_alive: false,
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/");
+    assert_eq!(r.status, 200);
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+#[test]
+fn max_keep_alive_requests_closes_after_the_nth() {
+    let srv = start(HttpOptions {
+        max_keep_alive_requests: 2,
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    assert!(!c.get("/1").closes());
+    let r = c.get("/2");
+    assert_eq!(r.status, 200);
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+#[test]
+fn handler_asking_to_close_closes() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/close");
+    assert_eq!(r.body, b"bye");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+#[test]
+fn client_asking_to_close_is_closed() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.body, b"hello /c");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+#[test]
+fn keep_alive_timeout_ends_an_idle_connection_with_fin() {
+    let srv = start(HttpOptions {
+        keep_alive_timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/").status, 200);
+    let t = Instant::now();
+    c.expect_eof();
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn silent_client_is_closed_after_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    let t = Instant::now();
+    c.expect_eof();
+    assert!(t.elapsed() >= Duration::from_millis(900));
+}
+
+#[test]
+fn silent_client_is_closed_after_the_header_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        limits: RequestLimits {
+            header_timeout: Duration::from_secs(1),
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    let t = Instant::now();
+    c.expect_eof();
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn closing_while_idle_answers_the_next_request_then_closes() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    assert!(!c.get("/before").closes());
+    srv.rec.wait_for(|ev| ev.last() == Some(&Ev::Status('K')));
+    srv.closing.close();
+    assert!(srv.closing.is_closed());
+    let r = c.get("/after");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello /after");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+#[test]
+fn observer_sees_read_write_keepalive_and_the_request_line() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.get("/obs?q=1");
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Status('K')));
+    assert_eq!(
+        ev,
+        vec![
+            Ev::Status('R'),
+            Ev::Line("GET /obs?q=1 HTTP/1.1".into()),
+            Ev::Status('W'),
+            Ev::Done(b"hello /obs".len() as u64),
+            Ev::Status('K'),
+        ]
+    );
+    drop(c);
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Status('C')));
+    assert_eq!(ev.last(), Some(&Ev::Status('C')));
+}
+
+#[test]
+fn oversize_body_is_413() {
+    let srv = start(HttpOptions {
+        max_body: 1024,
+        ..opts()
+    });
+    // Declared too large: refused without reading it.
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n");
+    c.send(&"x".repeat(4096));
+    let r = c.response();
+    assert_eq!(r.status, 413);
+    assert!(r.closes());
+    c.expect_eof();
+    // Chunked, found too large while reading.
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for _ in 0..3 {
+        c.send(&format!("200\r\n{}\r\n", "y".repeat(512)));
+    }
+    c.send("0\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 413);
+    assert!(r.closes());
+    c.expect_eof();
+    // A body within the limit is echoed.
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello");
+}
+
+#[test]
+fn pipelined_requests_are_both_answered_in_order() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /p1 HTTP/1.1\r\nHost: t\r\n\r\nGET /p2 HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(c.response().body, b"hello /p1");
+    assert_eq!(c.response().body, b"hello /p2");
+}
+
+#[test]
+fn malformed_request_gets_400_and_a_clean_end() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("THIS IS NOT HTTP\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 400);
+    assert!(r.closes());
+    c.expect_eof();
+    assert_eq!(Client::connect(srv.addr).get("/ok").status, 200);
+}
+
+#[test]
+fn client_reset_mid_request_is_quiet() {
+    let srv = start(opts());
+    {
+        let c = Client::connect(srv.addr);
+        let sock = socket2::SockRef::from(&c.s);
+        sock.set_linger(Some(Duration::ZERO)).unwrap();
+        let mut s = &c.s;
+        s.write_all(b"GET /half HTTP/1.1\r\nHost:").unwrap();
+        // dropped with linger 0: RST
+    }
+    srv.rec.wait_for(|ev| ev.contains(&Ev::Status('C')));
+    assert_eq!(Client::connect(srv.addr).get("/ok").status, 200);
+    assert_eq!(srv.panics.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn event_shaped_server_serves_and_survives_panics() {
+    let addr = start_local(HttpOptions {
+        max_keep_alive_requests: 3,
+        ..opts()
+    });
+    let mut c = Client::connect(addr);
+    assert_eq!(c.get("/one").body, b"hello /one");
+    assert_eq!(c.get("/panic").status, 500);
+    let r = c.get("/three");
+    assert_eq!(r.status, 200);
+    assert!(r.closes());
+    c.expect_eof();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.get("/again").status, 200);
+}
+
+#[test]
+fn http10_without_keep_alive_is_closed() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /old HTTP/1.0\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello /old");
+    c.expect_eof();
+}
+
+#[test]
+fn http10_with_keep_alive_is_kept() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.body, b"hello /old");
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    c.send("GET /again HTTP/1.0\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.body, b"hello /again");
+    assert!(r.closes());
+    c.expect_eof();
+}
+
+#[test]
+fn reads_never_hang_on_a_reset() {
+    // Guard for the helper itself: a reset surfaces as an error, not as EOF.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = Client::connect(l.local_addr().unwrap());
+    let (s, _) = l.accept().unwrap();
+    c.send("x");
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(s);
+    let mut b = [0u8; 8];
+    let e = c.s.read(&mut b).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn partial_head_gets_408_after_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /slow HTTP/1.1\r\nHost:");
+    let t = Instant::now();
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(r.closes());
+    c.expect_eof();
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn stalled_write_is_dropped_after_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let c = Client::connect(srv.addr);
+    socket2::SockRef::from(&c.s)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    let mut s = &c.s;
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // We never read: the server's write stalls and the connection ends on its own.
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Status('C')));
+    assert!(ev.contains(&Ev::Status('W')));
+    drop(c);
+}
+
+#[test]
+fn closing_cuts_the_first_request_wait_to_the_keep_alive_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        keep_alive_timeout: Duration::from_secs(1),
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    // Connections are accepted in order: once a later one is served, `c` has been accepted.
+    let mut other = Client::connect(srv.addr);
+    assert_eq!(other.get("/x").status, 200);
+    srv.closing.close();
+    let t = Instant::now();
+    c.expect_eof();
+    let waited = t.elapsed();
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+// ---- What the lean path does itself ----------------------------------------------------
+
+#[test]
+fn three_pipelined_requests_in_one_write() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send(concat!(
+        "GET /p1 HTTP/1.1\r\nHost: t\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+        "GET /p3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    ));
+    assert_eq!(c.response().body, b"hello /p1");
+    assert_eq!(c.response().body, b"abc");
+    let r = c.response();
+    assert_eq!(r.body, b"hello /p3");
+    assert!(!r.closes());
+    let ev = srv
+        .rec
+        .wait_for(|ev| ev.iter().filter(|e| **e == Ev::Status('K')).count() == 3);
+    assert_eq!(statuses(&ev), "RWKRWKRWK");
+    let lines: Vec<&Ev> = ev.iter().filter(|e| matches!(e, Ev::Line(_))).collect();
+    assert_eq!(
+        lines,
+        [
+            &Ev::Line("GET /p1 HTTP/1.1".into()),
+            &Ev::Line("POST /echo HTTP/1.1".into()),
+            &Ev::Line("GET /p3 HTTP/1.1".into())
+        ]
+    );
+    // And the connection goes on.
+    assert_eq!(c.get("/p4").body, b"hello /p4");
+}
+
+#[test]
+fn pipelined_request_split_across_writes() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HT");
+    assert_eq!(c.response().body, b"hello /a");
+    std::thread::sleep(Duration::from_millis(100));
+    c.send("TP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(c.response().body, b"hello /b");
+}
+
+#[test]
+fn chunked_request_body_with_extensions_and_trailers() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    c.send("5;ext=1\r\nhello\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    c.send("6\r\n wor");
+    std::thread::sleep(Duration::from_millis(50));
+    c.send("ld\r\n0\r\nX-Trailer: yes\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello world");
+    assert!(!r.closes());
+    // The trailers were consumed: the connection is in sync.
+    assert_eq!(c.get("/next").body, b"hello /next");
+}
+
+#[test]
+fn malformed_chunked_body_is_400() {
+    let srv = start(opts());
+    for bad in ["zz\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n"] {
+        let mut c = Client::connect(srv.addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.send(bad);
+        let r = c.response();
+        assert_eq!(r.status, 400, "{bad:?}");
+        assert!(r.closes());
+        c.expect_eof();
+    }
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n");
+    assert_eq!(c.response().status, 400);
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+    assert_eq!(c.response().status, 501);
+}
+
+#[test]
+fn expect_100_continue() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 100);
+    c.send("ping");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"ping");
+    // Chunked too.
+    c.send(concat!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n",
+        "Expect: 100-continue\r\n\r\n"
+    ));
+    assert_eq!(c.response().status, 100);
+    c.send("2\r\nok\r\n0\r\n\r\n");
+    assert_eq!(c.response().body, b"ok");
+}
+
+#[test]
+fn expect_100_continue_over_the_limit_is_413_without_continue() {
+    let srv = start(HttpOptions {
+        max_body: 10,
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 413);
+    assert!(r.closes());
+    c.expect_eof();
+}
+
+#[test]
+fn unknown_expectation_is_417() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/1.1\r\nHost: t\r\nExpect: the-unexpected\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 417);
+    assert!(r.closes());
+    c.expect_eof();
+}
+
+#[test]
+fn long_request_line_is_414() {
+    // The default limit (8190), the whole line sent at once.
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send(&format!(
+        "GET /{} HTTP/1.1\r\nHost: t\r\n\r\n",
+        "a".repeat(8200)
+    ));
+    let r = c.response();
+    assert_eq!(r.status, 414);
+    assert!(r.closes());
+    c.expect_eof();
+    // Exactly at the limit is fine.
+    let mut c = Client::connect(srv.addr);
+    let path = format!("/{}", "b".repeat(8190 - "GET  HTTP/1.1".len() - 1));
+    let r = c.get(&path);
+    assert_eq!(r.status, 200);
+    // A small limit, refused before the line is even complete.
+    let srv = start(HttpOptions {
+        limits: RequestLimits {
+            request_line: 64,
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send(&format!("GET /{}", "c".repeat(100)));
+    let r = c.response();
+    assert_eq!(r.status, 414);
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Status('C')));
+    assert_eq!(statuses(&ev), "RWC");
+}
+
+#[test]
+fn large_or_too_many_fields_are_431() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send(&format!(
+        "GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "v".repeat(8200)
+    ));
+    let r = c.response();
+    assert_eq!(r.status, 431);
+    assert!(r.closes());
+    c.expect_eof();
+
+    let mut c = Client::connect(srv.addr);
+    let mut req = String::from("GET / HTTP/1.1\r\n");
+    for i in 0..101 {
+        req.push_str(&format!("X-F{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    c.send(&req);
+    let r = c.response();
+    assert_eq!(r.status, 431);
+    c.expect_eof();
+
+    // 100 fields are allowed.
+    let mut c = Client::connect(srv.addr);
+    let mut req = String::from("GET /many HTTP/1.1\r\n");
+    for i in 0..100 {
+        req.push_str(&format!("X-F{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    c.send(&req);
+    assert_eq!(c.response().body, b"hello /many");
+}
+
+#[test]
+fn stalled_head_gets_408_at_the_header_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        limits: RequestLimits {
+            header_timeout: Duration::from_secs(1),
+            header_timeout_max: Duration::from_secs(1),
+            header_min_rate: 0,
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    let t = Instant::now();
+    // A byte now and then keeps every single read within Timeout, but not the whole head.
+    for b in b"GET /trickle" {
+        c.s.write_all(&[*b]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        if t.elapsed() > Duration::from_millis(1300) {
+            break;
+        }
+    }
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(r.closes());
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn header_min_rate_extends_the_head_deadline_up_to_the_maximum() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        limits: RequestLimits {
+            header_timeout: Duration::from_secs(1),
+            header_timeout_max: Duration::from_secs(3),
+            header_min_rate: 20,
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    // 10 bytes every 250 ms = 40 bytes/s, above MinRate: the deadline moves on, but never
+    // beyond 3 s.
+    let mut c = Client::connect(srv.addr);
+    let t = Instant::now();
+    c.send("GET /rate HTTP/1.1\r\n");
+    while t.elapsed() < Duration::from_millis(3600) {
+        if c.s.write_all(b"X-Pad: 12\r\n").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    let waited = t.elapsed();
+    assert!(waited >= Duration::from_millis(2500), "{waited:?}");
+
+    // A head that arrives in time at that rate is served.
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /rate HTTP/1.1\r\n");
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(250));
+        c.send("X-Pad: 12\r\n");
+    }
+    c.send("\r\n");
+    assert_eq!(c.response().body, b"hello /rate");
+}
+
+#[test]
+fn stalled_body_gets_408_at_the_body_timeout() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(60),
+        limits: RequestLimits {
+            body_timeout: Duration::from_secs(1),
+            body_min_rate: 0,
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    let t = Instant::now();
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(r.closes());
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn head_gets_the_length_and_no_body() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = c.head_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("8"));
+    // No body bytes followed: the next response starts right away.
+    let r = c.get("/g");
+    assert_eq!(r.body, b"hello /g");
+    let ev = srv.rec.wait_for(|ev| ev.contains(&Ev::Done(8)));
+    assert!(ev.contains(&Ev::Done(0)), "HEAD counts no bytes: {ev:?}");
+}
+
+#[test]
+fn half_closed_client_still_gets_its_answer() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /half HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.s.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(c.response().body, b"hello /half");
+    c.expect_eof();
+}
+
+#[test]
+fn version_2_is_505() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/2.0\r\n\r\n");
+    assert_eq!(c.response().status, 505);
+    c.expect_eof();
+}
+
+#[test]
+fn the_connection_future_is_small() {
+    // What a parked connection's task holds: everything else lives in a box that exists only
+    // while a request is served.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let opts = opts();
+        let closing = Closing::new();
+        let call = |_req: Request<Bytes>| std::future::ready(Response::new(Bytes::new()));
+        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let lean = serve_lean(s, addr, &opts, call, &(), &closing);
+        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let hyper = serve_http1(s, addr, &opts, call, &(), &closing);
+        let (lean, hyper) = (std::mem::size_of_val(&lean), std::mem::size_of_val(&hyper));
+        println!(
+            "connection future: lean {lean} bytes, hyper {hyper} bytes (HttpOptions: {} bytes)",
+            std::mem::size_of::<HttpOptions>()
+        );
+        assert!(lean <= 1024, "lean connection future is {lean} bytes");
+    });
+}
+
+/// A tiny deterministic generator (xorshift), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const TEMPLATES: &[&str] = &[
+    "GET /x HTTP/1.1\r\nHost: t\r\n\r\n",
+    "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
+    "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+    "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+    "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+    "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n",
+];
+
+fn fuzz_input(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(3) {
+        // Pure noise, sometimes with line breaks.
+        0 => (0..rng.below(700))
+            .map(|_| match rng.below(10) {
+                0 => b'\r',
+                1 => b'\n',
+                _ => rng.next() as u8,
+            })
+            .collect(),
+        // A valid request, mutated.
+        _ => {
+            let mut v = TEMPLATES[rng.below(TEMPLATES.len())].as_bytes().to_vec();
+            for _ in 0..=rng.below(6) {
+                let i = rng.below(v.len() + 1);
+                let tricky = b"\r\n:; 0fF-\t\x00\xff9";
+                match rng.below(5) {
+                    0 if i < v.len() => v[i] = rng.next() as u8,
+                    1 if i < v.len() => {
+                        v.remove(i);
+                    }
+                    2 => v.insert(i, tricky[rng.below(tricky.len())]),
+                    3 => v.truncate(i),
+                    _ => {
+                        let n = rng.below(40);
+                        let digits: Vec<u8> = (0..n).map(|_| b'0' + rng.below(10) as u8).collect();
+                        v.splice(i..i, digits);
+                    }
+                }
+            }
+            v
+        }
+    }
+}
+
+#[test]
+fn random_bytes_never_panic_and_always_end_cleanly() {
+    let srv = start(HttpOptions {
+        timeout: Duration::from_secs(2),
+        keep_alive_timeout: Duration::from_secs(2),
+        limits: RequestLimits {
+            header_timeout: Duration::from_secs(2),
+            body_timeout: Duration::from_secs(2),
+            ..RequestLimits::default()
+        },
+        ..opts()
+    });
+    let started = Instant::now();
+    let runs: usize = 2000;
+    let resets = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (addr, resets) = (srv.addr, resets.clone());
+            std::thread::spawn(move || {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t + 1).wrapping_mul(0x1234_5678_9ABC));
+                for i in 0..runs / 4 {
+                    let input = fuzz_input(&mut rng);
+                    let mut c = Client::connect(addr);
+                    // The server may answer and close before all is written: fine.
+                    let _ = c.s.write_all(&input);
+                    let _ = c.s.shutdown(Shutdown::Write);
+                    let mut got = Vec::new();
+                    let end = loop {
+                        let mut b = [0u8; 4096];
+                        match c.s.read(&mut b) {
+                            Ok(0) => break Ok(()),
+                            Ok(n) => got.extend_from_slice(&b[..n]),
+                            Err(e) => break Err(e),
+                        }
+                    };
+                    let shown = String::from_utf8_lossy(&input).into_owned();
+                    match end {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                            resets.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => panic!("thread {t} run {i}: {e} for input {shown:?}"),
+                    }
+                    assert!(
+                        got.is_empty() || got.starts_with(b"HTTP/1.1 "),
+                        "thread {t} run {i}: answer {:?} for input {shown:?}",
+                        String::from_utf8_lossy(&got)
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(srv.panics.load(Ordering::SeqCst), 0);
+    println!(
+        "{runs} random inputs, {} ended in a reset",
+        resets.load(Ordering::SeqCst)
+    );
+    // Every connection ended (C), and the server still serves.
+    let ev = srv
+        .rec
+        .wait_for(|ev| ev.iter().filter(|e| **e == Ev::Status('C')).count() >= runs);
+    assert_eq!(ev.iter().filter(|e| **e == Ev::Status('C')).count(), runs);
+    assert_eq!(Client::connect(srv.addr).get("/still").status, 200);
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+// ---- Measurements (ignored: run with --release -- --ignored --nocapture) ---------------
+
+/// Which connection path a measurement server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathKind {
+    Lean,
+    Hyper,
+    /// The floor: a task that only holds the socket and answers with a canned response.
+    Bare,
+}
+
+impl PathKind {
+    fn parse(s: &str) -> PathKind {
+        match s {
+            "lean" => PathKind::Lean,
+            "hyper" => PathKind::Hyper,
+            "bare" => PathKind::Bare,
+            other => panic!("unknown path {other:?}"),
+        }
+    }
+}
+
+const BENCH_BODY: &[u8] = b"hello, world!\n";
+
+/// How the measurement server runs its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Calls {
+    /// Inline on the connection's task (the async path).
+    Inline,
+    /// On a worker thread, answering through a oneshot (the event strategy's default).
+    Pool,
+}
+
+/// A server shaped like an event child (current-thread runtime, `spawn_local` per
+/// connection), serving a 14-byte body with generous timeouts.
+fn start_bench_server(path: PathKind, calls: Calls) -> (SocketAddr, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    type Job = (
+        Request<Bytes>,
+        tokio::sync::oneshot::Sender<Response<Bytes>>,
+    );
+    let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
+    if calls == Calls::Pool {
+        for _ in 0..2 {
+            let rx = rx.clone();
+            std::thread::spawn(move || {
+                for (_req, reply) in rx {
+                    let _ = reply.send(Response::new(Bytes::from_static(BENCH_BODY)));
+                }
+            });
+        }
+    }
+    let opts = HttpOptions {
+        keep_alive_timeout: Duration::from_secs(300),
+        max_keep_alive_requests: 0,
+        timeout: Duration::from_secs(300),
+        ..HttpOptions::default()
+    };
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // "/proc/self/task/<tid>": where this thread's CPU time can be read.
+        let me = std::fs::read_link("/proc/thread-self").unwrap_or_default();
+        let tid = me.file_name().map(|t| t.to_string_lossy().into_owned());
+        let _ = tid_tx.send(format!("/proc/self/task/{}/stat", tid.unwrap_or_default()));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let closing = Closing::new();
+            loop {
+                let Ok((s, peer)) = l.accept().await else {
+                    continue;
+                };
+                let _ = s.set_nodelay(true);
+                // One task per connection, shaped like the event child's: it owns clones of
+                // the options, the closing signal and the job sender.
+                macro_rules! conn_task {
+                    ($serve:ident) => {{
+                        let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
+                        tokio::task::spawn_local(async move {
+                            let call = |req| {
+                                let jobs = jobs.clone();
+                                async move {
+                                    if calls == Calls::Inline {
+                                        drop(req);
+                                        return Response::new(Bytes::from_static(BENCH_BODY));
+                                    }
+                                    let (tx, rx) = tokio::sync::oneshot::channel();
+                                    jobs.send((req, tx)).unwrap();
+                                    rx.await.unwrap()
+                                }
+                            };
+                            $serve(s, peer, &opts, call, &(), &closing).await
+                        });
+                    }};
+                }
+                match path {
+                    PathKind::Lean => conn_task!(serve_lean),
+                    PathKind::Hyper => conn_task!(serve_http1),
+                    PathKind::Bare => {
+                        tokio::task::spawn_local(bare(s));
+                    }
+                }
+            }
+        });
+    });
+    (addr, tid_rx.recv().unwrap())
+}
+
+/// Answer every read with the canned response, holding nothing but the socket.
+async fn bare(s: tokio::net::TcpStream) -> mpm_core::http::ConnSummary {
+    loop {
+        if s.readable().await.is_err() {
+            break;
+        }
+        let mut b = [0u8; 512];
+        match s.try_read(&mut b) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            Err(_) => break,
+        }
+        let r = b"HTTP/1.1 200 OK\r\ncontent-length: 14\r\n\r\nhello, world!\n";
+        let _ = s.try_write(r);
+    }
+    mpm_core::http::ConnSummary::default()
+}
+
+/// CPU time (user + system) a thread has used, in clock ticks (1/100 s), from its `stat`.
+fn cpu_ticks(stat_path: &str) -> u64 {
+    let text = std::fs::read_to_string(stat_path).unwrap_or_default();
+    let after_name = text.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 12th and 13th after the name.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// (Rss, Pss) of this process in KiB, from /proc/self/smaps_rollup.
+fn memory_kib() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in smaps_rollup"))
+    };
+    (field("Rss:"), field("Pss:"))
+}
+
+fn raise_nofile() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+    hard
+}
+
+/// One request on an open connection, its whole response read.
+fn bench_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").is_err() {
+        return false;
+    }
+    buf.clear();
+    let mut chunk = [0u8; 1024];
+    while !buf.ends_with(BENCH_BODY) {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    buf.starts_with(b"HTTP/1.1 200 ")
+}
+
+/// The child half of `idle_memory_report` (does nothing unless that test started it).
+#[test]
+#[ignore]
+fn idle_memory_child() {
+    let Ok(path) = std::env::var("MPM_IDLE_PATH") else {
+        return;
+    };
+    let path = PathKind::parse(&path);
+    let n: usize = std::env::var("MPM_IDLE_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let hard = raise_nofile();
+    assert!(
+        hard as usize > 2 * n + 100,
+        "fd limit {hard} too low for {n}"
+    );
+    let (addr, _) = start_bench_server(path, Calls::Inline);
+    let mut buf = Vec::with_capacity(4096);
+    // Warm up the runtime, the allocator and the free lists, then let those go.
+    {
+        let mut warm = Vec::new();
+        for _ in 0..200 {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+            assert!(bench_request(&mut s, &mut buf));
+            warm.push(s);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut conns: Vec<TcpStream> = Vec::with_capacity(n);
+    let (rss0, pss0) = memory_kib();
+    let t = Instant::now();
+    for i in 0..n {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        assert!(bench_request(&mut s, &mut buf), "request {i} failed");
+        conns.push(s);
+    }
+    let opened = t.elapsed();
+    // Let every connection settle into its keep-alive wait.
+    std::thread::sleep(Duration::from_secs(1));
+    let (rss1, pss1) = memory_kib();
+    // Every held connection still answers.
+    let second_ok = conns
+        .iter_mut()
+        .map(|s| bench_request(s, &mut buf))
+        .filter(|ok| *ok)
+        .count();
+    println!(
+        "IDLE_MEMORY path={path:?} conns={n} rss0={rss0} rss1={rss1} pss0={pss0} pss1={pss1} \
+         second_ok={second_ok} open_ms={}",
+        opened.as_millis()
+    );
+}
+
+/// Memory per idle keep-alive connection, `serve_lean` vs `serve_http1`, each measured in a
+/// fresh process (this test binary re-run with `idle_memory_child`): N connections
+/// (MPM_IDLE_CONNS, default 5000) each answer one request, then the growth of the process's
+/// Rss/Pss is divided by N. Every held connection must then answer a second request.
+#[test]
+#[ignore]
+fn idle_memory_report() {
+    let n: usize = std::env::var("MPM_IDLE_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let exe = std::env::current_exe().unwrap();
+    let mut lean_pss = None;
+    let paths = std::env::var("MPM_IDLE_PATHS").unwrap_or_else(|_| "lean,hyper".into());
+    for path in paths.split(',') {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "idle_memory_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("MPM_IDLE_PATH", path)
+            .env("MPM_IDLE_CONNS", n.to_string())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.find("IDLE_MEMORY ").map(|i| &l[i..]))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no result from the {path} child: {stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let get = |k: &str| -> u64 {
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        let per = |a: u64, b: u64| (b.saturating_sub(a) as f64 * 1024.0) / n as f64;
+        let rss = per(get("rss0"), get("rss1"));
+        let pss = per(get("pss0"), get("pss1"));
+        println!(
+            "{path:>5}: {n} idle keep-alive connections: {rss:7.0} B/conn Rss, {pss:7.0} B/conn \
+             Pss; second request answered on {}/{n}; opened in {} ms",
+            get("second_ok"),
+            get("open_ms"),
+        );
+        assert_eq!(get("second_ok") as usize, n, "{path}: {line}");
+        if path == "lean" {
+            lean_pss = Some(pss);
+        }
+    }
+    let lean = lean_pss.unwrap_or(0.0);
+    assert!(
+        lean <= 2048.0,
+        "lean path costs {lean:.0} B per idle connection"
+    );
+}
+
+/// `wrk -t1 -c50` against both paths (keep-alive and `Connection: close`, inline handler and
+/// worker-thread handler), alternating lean and hyper for MPM_WRK_ROUNDS rounds (default 3)
+/// of MPM_WRK_SECS seconds (default 5) so that noise from the rest of the machine hits both
+/// alike; prints the median requests/s and p99 per configuration. Skipped without `wrk`.
+#[test]
+#[ignore]
+fn throughput_report() {
+    let have_wrk = std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !have_wrk {
+        println!("wrk not installed (apt-get install -y wrk): skipped");
+        return;
+    }
+    raise_nofile();
+    let secs = std::env::var("MPM_WRK_SECS").unwrap_or_else(|_| "5".into());
+    let rounds: usize = std::env::var("MPM_WRK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    // Requests/s, p99, and the connection thread's CPU microseconds per request.
+    let wrk = |(addr, stat): &(SocketAddr, String), close: bool| -> (f64, String, f64) {
+        let cpu0 = cpu_ticks(stat);
+        let mut cmd = std::process::Command::new("wrk");
+        cmd.args(["-t1", "-c50", &format!("-d{secs}s"), "--latency"]);
+        if close {
+            cmd.args(["-H", "Connection: close"]);
+        }
+        let out = cmd.arg(format!("http://{addr}/")).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rps = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0);
+        let p99 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("99%"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into());
+        if text.contains("Socket errors") || text.contains("Non-2xx") {
+            println!("wrk reported errors:\n{text}");
+        }
+        let requests: f64 = text
+            .lines()
+            .find(|l| l.contains(" requests in "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let cpu_us = (cpu_ticks(stat) - cpu0) as f64 * 10_000.0 / requests.max(1.0);
+        (rps, p99, cpu_us)
+    };
+    for calls in [Calls::Inline, Calls::Pool] {
+        let lean = start_bench_server(PathKind::Lean, calls);
+        let hyper = start_bench_server(PathKind::Hyper, calls);
+        for close in [false, true] {
+            let mut results: Vec<Vec<(f64, String, f64)>> = vec![Vec::new(), Vec::new()];
+            for _ in 0..rounds {
+                results[0].push(wrk(&lean, close));
+                results[1].push(wrk(&hyper, close));
+            }
+            for (name, mut r) in ["lean", "hyper"].into_iter().zip(results) {
+                r.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let all: Vec<String> = r.iter().map(|(x, _, _)| format!("{x:.0}")).collect();
+                let (rps, p99, _) = &r[r.len() / 2];
+                let mut cpu: Vec<f64> = r.iter().map(|x| x.2).collect();
+                cpu.sort_by(f64::total_cmp);
+                let cpu = cpu[cpu.len() / 2];
+                println!(
+                    "{:>6} {:>10} {name:>5}: median {rps:>9.0} req/s (p99 {p99}), \
+                     {cpu:.1} µs CPU/request on the connection thread; runs {}",
+                    format!("{calls:?}"),
+                    if close { "close" } else { "keep-alive" },
+                    all.join(" "),
+                );
+            }
+        }
+    }
+}
