@@ -243,7 +243,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                         rx.await.unwrap_or_else(|_| unavailable())
                     }
                 };
-                http::serve_http1(stream, peer, &opts, call, &counters, &closing).await;
+                http::serve_lean(stream, peer, &opts, call, &counters, &closing).await;
                 drop(counters);
                 shared.conns.set(shared.conns.get() - 1);
                 shared.conn_done.notify_waiters();
