@@ -6,6 +6,7 @@
 #
 #   --conns N     idle keep-alive connections to hold per server (default 2000)
 #   --10k         same as --conns 10000
+#   --event-factor N  AsyncRequestWorkerFactor for both event servers (default 100)
 #   --only LIST   comma-separated subset of: apache-prefork,apache-worker,apache-event,
 #                 nginx,mpm-prefork,mpm-worker,mpm-event,mpm-inline (Apache's matching MPM is
 #                 needed for the ratios)
@@ -24,6 +25,10 @@ ROOT=$(cd "$HERE/.." && pwd)
 HELPERS=$HERE/compare
 OUT=$HERE/results
 CONNS=2000
+# AsyncRequestWorkerFactor for both event servers. Apache's default 2 caps a child at
+# ThreadsPerChild × 3 connections, so holding thousands of idle connections would measure
+# new processes, not connections; the same larger value is given to Apache and to mpm.
+EVENT_FACTOR=100
 ONLY=""
 INSTALL=1
 BUILD=1
@@ -35,6 +40,7 @@ while (($#)); do
     case $1 in
         --conns) CONNS=${2:?--conns needs a number}; shift 2 ;;
         --10k) CONNS=10000; shift ;;
+        --event-factor) EVENT_FACTOR=${2:?--event-factor needs a number}; shift 2 ;;
         --only) ONLY=${2:?--only needs a list}; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-build) BUILD=0; shift ;;
@@ -243,7 +249,7 @@ ThreadsPerChild 25
 MaxRequestWorkers 150
 MaxConnectionsPerChild 0
 EOF
-        [[ $1 == event ]] && echo "AsyncRequestWorkerFactor 2"
+        [[ $1 == event ]] && echo "AsyncRequestWorkerFactor $EVENT_FACTOR"
         ;;
     esac
 }
@@ -534,7 +540,7 @@ meta "machine" "$(nproc) CPUs (${cpu:-unknown}), $(awk '/MemTotal/{printf "%.1f 
 meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
 meta "loads" "wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s --latency (keep-alive); the same with -H 'Connection: close'; ab -r -n $AB_N -c $WRK_CONNS (no keep-alive); wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times. Client and server share the machine's CPUs."
 meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
-meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor 2; MaxConnectionsPerChild 0 (Debian's stock mpm_*.conf values)"
+meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor $EVENT_FACTOR (Debian's 2 would cap a child at 75 connections); MaxConnectionsPerChild 0 (otherwise Debian's stock mpm_*.conf values)"
 meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)) (sized for the idle-connection test; nginx allocates its connection table up front, so its idle PSS grows with it), worker_rlimit_nofile $NOFILE, return 200 from memory"
 meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx and mpm answer from memory. Response sizes differ by their headers (row 'response size')."
 meta "fresh starts" "each server is started twice: once for idle memory and the idle connections, once more for the loads and the graceful restarts"
