@@ -97,10 +97,10 @@ fn serve(
     observer.connection(peer);
     match handler {
         Handler::Http(h) => {
-            http::serve_http1_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+            http::serve_lean_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
         }
         Handler::Async(h) => {
-            http::serve_http1_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+            http::serve_lean_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
         }
         Handler::Connection(h) => {
             let _ = stream.set_nonblocking(false);

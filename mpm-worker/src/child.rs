@@ -146,7 +146,7 @@ impl Worker {
             self.observer.connection(peer);
             match &self.handler {
                 Handler::Http(h) => {
-                    http::serve_http1_blocking(
+                    http::serve_lean_blocking(
                         &rt,
                         stream,
                         peer,
@@ -157,7 +157,7 @@ impl Worker {
                     );
                 }
                 Handler::Async(h) => {
-                    http::serve_http1_async_blocking(
+                    http::serve_lean_async_blocking(
                         &rt,
                         stream,
                         peer,

@@ -8,10 +8,12 @@
 //!   `MaxKeepAliveRequests` and `Timeout`, reporting the connection's state to a
 //!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
 
+mod blocking;
 mod conn;
 mod lean;
 mod service;
 
+pub use blocking::{serve_lean_async_blocking, serve_lean_blocking};
 pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
 pub use lean::serve_lean;
 pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
