@@ -5,10 +5,10 @@
 use crate::listen::Listener;
 use crate::scoreboard::Scoreboard;
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// What one call to [`Acceptor::accept`] produced.
@@ -24,14 +24,23 @@ pub enum Accepted {
     Fatal(io::Error),
 }
 
-/// Accepts from several listeners without starving any: listeners are polled together and
-/// served round-robin, so a child never sleeps on one socket while another has clients.
+/// Accepts from several listeners without starving any: listeners are waited on together
+/// and served round-robin, so a child never sleeps on one socket while another has
+/// clients.
+///
+/// The wait is an epoll set with the listeners registered `EPOLLEXCLUSIVE`: when a
+/// connection arrives, the kernel wakes one waiting process (or a few), not every idle
+/// child — the thundering herd Apache avoids with its accept mutex, without the mutex.
 pub struct Acceptor<'a> {
     listeners: &'a [Listener],
     next: usize,
     shortage: Shortage,
+    epoll: Epoll,
+    wake: Option<RawFd>,
 }
 
+/// The epoll data of the wake-up descriptor (listeners use their index).
+const WAKE: u64 = u64::MAX;
 /// One descriptor/memory shortage episode at a time: logged once when it starts and once
 /// when it ends, counted in the scoreboard, never a busy loop.
 #[derive(Default)]
@@ -79,13 +88,20 @@ impl<'a> Acceptor<'a> {
     /// Put the listeners in non-blocking mode (they are shared by every child; all
     /// strategies want them non-blocking) and make an acceptor.
     pub fn new(listeners: &'a [Listener]) -> io::Result<Acceptor<'a>> {
-        for l in listeners {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(io::Error::from)?;
+        for (i, l) in listeners.iter().enumerate() {
             l.socket.set_nonblocking(true)?;
+            let interest = EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE;
+            epoll
+                .add(&l.socket, EpollEvent::new(interest, i as u64))
+                .map_err(io::Error::from)?;
         }
         Ok(Acceptor {
             listeners,
             next: 0,
             shortage: Shortage::default(),
+            epoll,
+            wake: None,
         })
     }
 
@@ -97,39 +113,43 @@ impl<'a> Acceptor<'a> {
 
     /// Wait up to `timeout` for a connection on any listener or for `wake` to be readable.
     pub fn accept(&mut self, wake: Option<BorrowedFd<'_>>, timeout: Duration) -> Accepted {
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(self.listeners.len() + 1);
         if let Some(w) = wake {
-            fds.push(PollFd::new(w, PollFlags::POLLIN));
-        }
-        for l in self.listeners {
-            fds.push(PollFd::new(l.socket.as_fd(), PollFlags::POLLIN));
+            if self.wake != Some(w.as_raw_fd()) {
+                if let Err(e) = self.epoll.add(w, EpollEvent::new(EpollFlags::EPOLLIN, WAKE)) {
+                    return Accepted::Fatal(io::Error::from(e));
+                }
+                self.wake = Some(w.as_raw_fd());
+            }
         }
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        match poll(
-            &mut fds,
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-        ) {
+        let mut events = [EpollEvent::empty(); 8];
+        let n = match self
+            .epoll
+            .wait(&mut events, EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX))
+        {
             Ok(0) | Err(Errno::EINTR) => return Accepted::Nothing,
-            Ok(_) => {}
-            Err(e) => return Accepted::Fatal(io::Error::from_raw_os_error(e as i32)),
-        }
-        let offset = usize::from(wake.is_some());
-        if wake.is_some() && fds[0].any().unwrap_or(false) {
+            Ok(n) => n,
+            Err(e) => return Accepted::Fatal(io::Error::from(e)),
+        };
+        let ready = &events[..n];
+        if wake.is_some() && ready.iter().any(|e| e.data() == WAKE) {
             return Accepted::Woken;
         }
-        let ready: Vec<usize> = (0..self.listeners.len())
-            .filter(|i| fds[i + offset].any().unwrap_or(false))
+        let mut indices: Vec<usize> = ready
+            .iter()
+            .map(|e| e.data() as usize)
+            .filter(|&i| i < self.listeners.len())
             .collect();
-        drop(fds);
-        if ready.is_empty() {
+        if indices.is_empty() {
             return Accepted::Nothing;
         }
+        indices.sort_unstable();
         // Round-robin among the ready listeners.
-        let pick = ready
+        let pick = indices
             .iter()
             .copied()
             .find(|&i| i >= self.next)
-            .unwrap_or(ready[0]);
+            .unwrap_or(indices[0]);
         self.next = (pick + 1) % self.listeners.len();
         self.accept_from(pick)
     }
