@@ -6,7 +6,7 @@
 #
 #   --conns N     idle keep-alive connections to hold per server (default 2000)
 #   --10k         same as --conns 10000
-#   --event-factor N  AsyncRequestWorkerFactor for both event servers (default 100)
+#   --event-factor N  AsyncRequestWorkerFactor for both event servers (default 1000)
 #   --only LIST   comma-separated subset of: apache-prefork,apache-worker,apache-event,
 #                 nginx,mpm-prefork,mpm-worker,mpm-event,mpm-inline (Apache's matching MPM is
 #                 needed for the ratios)
@@ -28,7 +28,7 @@ CONNS=2000
 # AsyncRequestWorkerFactor for both event servers. Apache's default 2 caps a child at
 # ThreadsPerChild × 3 connections, so holding thousands of idle connections would measure
 # new processes, not connections; the same larger value is given to Apache and to mpm.
-EVENT_FACTOR=100
+EVENT_FACTOR=1000
 ONLY=""
 INSTALL=1
 BUILD=1

@@ -115,7 +115,10 @@ impl<'a> Acceptor<'a> {
     pub fn accept(&mut self, wake: Option<BorrowedFd<'_>>, timeout: Duration) -> Accepted {
         if let Some(w) = wake {
             if self.wake != Some(w.as_raw_fd()) {
-                if let Err(e) = self.epoll.add(w, EpollEvent::new(EpollFlags::EPOLLIN, WAKE)) {
+                if let Err(e) = self
+                    .epoll
+                    .add(w, EpollEvent::new(EpollFlags::EPOLLIN, WAKE))
+                {
                     return Accepted::Fatal(io::Error::from(e));
                 }
                 self.wake = Some(w.as_raw_fd());
@@ -123,10 +126,10 @@ impl<'a> Acceptor<'a> {
         }
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
         let mut events = [EpollEvent::empty(); 8];
-        let n = match self
-            .epoll
-            .wait(&mut events, EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX))
-        {
+        let n = match self.epoll.wait(
+            &mut events,
+            EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX),
+        ) {
             Ok(0) | Err(Errno::EINTR) => return Accepted::Nothing,
             Ok(n) => n,
             Err(e) => return Accepted::Fatal(io::Error::from(e)),

@@ -88,7 +88,8 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     // Apache floors the factor (integer arithmetic on factor×16 / 16); we keep the
     // fraction, as documented for the directive.
     let factor = limits.async_request_worker_factor;
-    let opts = HttpOptions::from_config(ctx.config);
+    // Shared by every connection task of this child (one copy, not one per connection).
+    let opts = Rc::new(HttpOptions::from_config(ctx.config));
     let closing = Closing::default();
     let shared = Rc::new(Shared {
         scoreboard: ctx.scoreboard.clone(),
