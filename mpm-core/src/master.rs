@@ -22,7 +22,6 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
-use std::os::fd::AsFd;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Apache's cap on children forked per maintenance tick.
@@ -909,7 +908,3 @@ impl Drop for Master<'_> {
         }
     }
 }
-
-/// Keep `AsFd` in scope for `PollFd::new` on older nix versions.
-#[allow(dead_code)]
-fn _assert_as_fd<T: AsFd>(_: &T) {}

@@ -9,32 +9,31 @@ use http::Request;
 use std::future::Future;
 use std::net::SocketAddr;
 
-fn run<F, Fut>(
+/// Register a connection accepted by a blocking thread with `rt` and serve it there with
+/// `serve` (the lean or the hyper path). Every `*_blocking` entry point goes through here.
+pub(crate) fn serve_on<S, Fut>(
     rt: &tokio::runtime::Runtime,
     stream: std::net::TcpStream,
     peer: SocketAddr,
-    opts: &HttpOptions,
-    call: F,
     observer: &dyn ConnObserver,
-    closing: &Closing,
+    serve: S,
 ) -> ConnSummary
 where
-    F: Fn(Request<Bytes>) -> Fut,
-    Fut: Future<Output = http::Response<Bytes>>,
+    S: FnOnce(tokio::net::TcpStream) -> Fut,
+    Fut: Future<Output = ConnSummary>,
 {
     rt.block_on(async {
-        let stream = match stream
+        match stream
             .set_nonblocking(true)
             .and_then(|()| tokio::net::TcpStream::from_std(stream))
         {
-            Ok(s) => s,
+            Ok(s) => serve(s).await,
             Err(e) => {
                 tracing::debug!(%peer, error = %e, "cannot register the connection");
                 observer.status(WorkerStatus::Closing);
-                return ConnSummary::default();
+                ConnSummary::default()
             }
-        };
-        serve_lean(stream, peer, opts, call, observer, closing).await
+        }
     })
 }
 
@@ -49,7 +48,9 @@ pub fn serve_lean_blocking(
     closing: &Closing,
 ) -> ConnSummary {
     let call = |req: Request<Bytes>| std::future::ready(call_handler(handler, req));
-    run(rt, stream, peer, opts, call, observer, closing)
+    serve_on(rt, stream, peer, observer, |s| {
+        serve_lean(s, peer, opts, call, observer, closing)
+    })
 }
 
 /// Serve one connection with an async handler on the calling thread's runtime.
@@ -63,5 +64,7 @@ pub fn serve_lean_async_blocking(
     closing: &Closing,
 ) -> ConnSummary {
     let call = |req: Request<Bytes>| call_async(handler, req);
-    run(rt, stream, peer, opts, call, observer, closing)
+    serve_on(rt, stream, peer, observer, |s| {
+        serve_lean(s, peer, opts, call, observer, closing)
+    })
 }

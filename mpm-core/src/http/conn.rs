@@ -873,19 +873,8 @@ pub fn serve_http1_blocking(
     observer: &dyn ConnObserver,
     closing: &Closing,
 ) -> ConnSummary {
-    rt.block_on(async {
-        let stream = match stream
-            .set_nonblocking(true)
-            .and_then(|()| TcpStream::from_std(stream))
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "cannot register the connection");
-                observer.status(WorkerStatus::Closing);
-                return ConnSummary::default();
-            }
-        };
-        let call = |req: Request<Bytes>| std::future::ready(call_handler(handler, req));
-        serve_http1(stream, peer, opts, call, observer, closing).await
+    let call = |req: Request<Bytes>| std::future::ready(call_handler(handler, req));
+    super::blocking::serve_on(rt, stream, peer, observer, |s| {
+        serve_http1(s, peer, opts, call, observer, closing)
     })
 }

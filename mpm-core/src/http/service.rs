@@ -4,7 +4,6 @@
 //! already owns.
 
 use super::{Closing, ConnObserver, ConnSummary, HttpOptions};
-use crate::scoreboard::WorkerStatus;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use std::future::Future;
@@ -89,19 +88,8 @@ pub fn serve_http1_async_blocking(
     observer: &dyn ConnObserver,
     closing: &Closing,
 ) -> ConnSummary {
-    rt.block_on(async {
-        let stream = match stream
-            .set_nonblocking(true)
-            .and_then(|()| tokio::net::TcpStream::from_std(stream))
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "cannot register the connection");
-                observer.status(WorkerStatus::Closing);
-                return ConnSummary::default();
-            }
-        };
-        let call = |req: Request<Bytes>| call_async(handler, req);
-        super::serve_http1(stream, peer, opts, call, observer, closing).await
+    let call = |req: Request<Bytes>| call_async(handler, req);
+    super::blocking::serve_on(rt, stream, peer, observer, |s| {
+        super::serve_http1(s, peer, opts, call, observer, closing)
     })
 }
