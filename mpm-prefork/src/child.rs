@@ -1,18 +1,14 @@
 //! One prefork child: accept, serve the connection to its end, repeat.
 
-use bytes::Bytes;
 use mpm_core::accept::{Accepted, Acceptor};
-use mpm_core::http::{
-    self, AsyncHandler, Closing, Handler, HttpHandler, HttpOptions, ResponseFuture,
-};
+use mpm_core::http::{self, Closing, Handler, HttpOptions};
 use mpm_core::mpm::exit;
 use mpm_core::observe::SlotObserver;
-use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
+use mpm_core::scoreboard::WorkerStatus;
 use mpm_core::sys::signal;
 use mpm_core::ChildContext;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How often an idle child looks up from accept to check its master and its slot.
@@ -35,25 +31,18 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     };
     let observer = SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, 0);
     let opts = HttpOptions::from_config(ctx.config);
-    let closing = Closing::default();
-    // A graceful stop during a connection makes its next response the last one.
+    // The handler runs on this runtime's only thread, so a task cannot flip `closing`
+    // while it runs: the probe lets a graceful stop that arrived meanwhile make this
+    // response the connection's last (Connection: close), as Apache's sync path does.
+    let scoreboard = ctx.scoreboard.clone();
+    let slot = ctx.slot;
+    let closing = Closing::with_probe(move || {
+        signal::is_pending(nix::sys::signal::Signal::SIGUSR1)
+            || scoreboard.process(slot).quiescing()
+    });
+    // And a graceful stop while a connection waits idle ends the wait.
     watch_graceful(&rt, ctx.signals.fd(), closing.clone());
-    let check = GracefulCheck {
-        scoreboard: ctx.scoreboard.clone(),
-        slot: ctx.slot,
-        closing: closing.clone(),
-    };
-    let handler = match ctx.handler {
-        Handler::Http(h) => Handler::Http(Arc::new(ThenCheckGraceful {
-            inner: h.clone(),
-            check,
-        })),
-        Handler::Async(h) => Handler::Async(Arc::new(ThenCheckGraceful {
-            inner: h.clone(),
-            check,
-        })),
-        other => other.clone(),
-    };
+    let handler = ctx.handler;
     let max_conns = ctx.max_connections();
     let mut served: u64 = 0;
     observer.set(WorkerStatus::Ready);
@@ -67,7 +56,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
             Accepted::Conn(stream, peer) => {
                 served += 1;
-                serve(&rt, &handler, &opts, &observer, &closing, stream, peer);
+                serve(&rt, handler, &opts, &observer, &closing, stream, peer);
                 if ctx.signals.graceful_requested() {
                     break;
                 }
@@ -114,54 +103,6 @@ fn serve(
         }
     }
     observer.set(WorkerStatus::Closing);
-}
-
-/// The user's handler, then a look for a graceful stop that arrived while it ran.
-///
-/// The handler runs on the runtime's only thread, so the `watch_graceful` task may not
-/// run (and flip `closing`) before the response is decided: without this check a request
-/// in flight at a graceful restart or stop could be answered keep-alive, and the child
-/// would wait for the client's next request or KeepAliveTimeout before exiting.
-struct ThenCheckGraceful<H: ?Sized> {
-    inner: Arc<H>,
-    check: GracefulCheck,
-}
-
-#[derive(Clone)]
-struct GracefulCheck {
-    scoreboard: Scoreboard,
-    slot: usize,
-    closing: Closing,
-}
-
-impl GracefulCheck {
-    fn after_handler(&self) {
-        if signal::is_pending(nix::sys::signal::Signal::SIGUSR1)
-            || self.scoreboard.process(self.slot).quiescing()
-        {
-            self.closing.close();
-        }
-    }
-}
-
-impl HttpHandler for ThenCheckGraceful<dyn HttpHandler> {
-    fn handle(&self, req: ::http::Request<Bytes>) -> ::http::Response<Bytes> {
-        let resp = self.inner.handle(req);
-        self.check.after_handler();
-        resp
-    }
-}
-
-impl AsyncHandler for ThenCheckGraceful<dyn AsyncHandler> {
-    fn call(&self, req: ::http::Request<Bytes>) -> ResponseFuture {
-        let fut = self.inner.call(req);
-        let check = self.check.clone();
-        Box::pin(async move {
-            let resp = fut.await;
-            check.after_handler();
-            resp
-        })
-    }
 }
 
 /// Spawn a task (it runs whenever the runtime serves a connection) that flips `closing`

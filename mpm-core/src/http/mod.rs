@@ -316,6 +316,10 @@ impl<T: ConnObserver + ?Sized> ConnObserver for Arc<T> {
 struct ClosingInner {
     closed: AtomicBool,
     notify: Notify,
+    /// Asked whenever the flag is read and not yet set: a process-wide condition (a
+    /// pending graceful signal, the scoreboard's quiescing flag) that closes this signal
+    /// without a task having to notice it first.
+    probe: Option<Box<dyn Fn() -> bool + Send + Sync>>,
 }
 
 /// A cloneable "stop keeping connections alive" signal (graceful restart or stop).
@@ -338,6 +342,20 @@ impl Closing {
         Closing::default()
     }
 
+    /// A signal that also counts as closed as soon as `probe` returns true. Checked each
+    /// time a connection decides whether to keep alive, so a graceful stop that arrives
+    /// while a handler runs on the runtime's only thread still makes that response the
+    /// last one. `probe` must be cheap (an atomic load or two).
+    pub fn with_probe(probe: impl Fn() -> bool + Send + Sync + 'static) -> Closing {
+        Closing {
+            inner: Arc::new(ClosingInner {
+                closed: AtomicBool::new(false),
+                notify: Notify::new(),
+                probe: Some(Box::new(probe)),
+            }),
+        }
+    }
+
     /// Close: every clone sees it. Idempotent. Not for use inside a signal handler (it
     /// wakes tasks, which takes a lock); set a flag there and call this from normal code.
     pub fn close(&self) {
@@ -347,7 +365,14 @@ impl Closing {
 
     /// Whether [`close`](Closing::close) was called on any clone.
     pub fn is_closed(&self) -> bool {
-        self.inner.closed.load(Ordering::SeqCst)
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return true;
+        }
+        if self.inner.probe.as_ref().is_some_and(|p| p()) {
+            self.close();
+            return true;
+        }
+        false
     }
 
     /// Wait until closed (returns at once if it already is).
