@@ -149,21 +149,21 @@ impl<'a> Acceptor<'a> {
         if wake.is_some() && ready.iter().any(|e| e.data() == WAKE) {
             return Accepted::Woken;
         }
-        let mut indices: Vec<usize> = ready
+        // Round-robin among the ready listeners: the first ready at or after `next`, else
+        // the lowest ready one (no allocation: this runs once per connection).
+        let ready_listeners = ready
             .iter()
             .map(|e| e.data() as usize)
-            .filter(|&i| i < self.listeners.len())
-            .collect();
-        if indices.is_empty() {
+            .filter(|&i| i < self.listeners.len());
+        let next = self.next;
+        let pick = ready_listeners
+            .clone()
+            .filter(|&i| i >= next)
+            .min()
+            .or_else(|| ready_listeners.min());
+        let Some(pick) = pick else {
             return Accepted::Nothing;
-        }
-        indices.sort_unstable();
-        // Round-robin among the ready listeners.
-        let pick = indices
-            .iter()
-            .copied()
-            .find(|&i| i >= self.next)
-            .unwrap_or(indices[0]);
+        };
         self.next = (pick + 1) % self.listeners.len();
         self.accept_from(pick)
     }
