@@ -24,23 +24,38 @@ fn query_ms(req: &Request<Bytes>) -> u64 {
         .min(60_000)
 }
 
+/// What a request asks for: an answer now, or one after a pause (the only route whose
+/// blocking and async forms differ).
+enum Route {
+    Reply(Response<Bytes>),
+    SleepThen(Duration),
+}
+
+fn route(req: &Request<Bytes>, test_routes: bool) -> Route {
+    if let Some(resp) = mpm::core::status_page::respond(req) {
+        return Route::Reply(resp);
+    }
+    Route::Reply(match (req.uri().path(), test_routes) {
+        ("/", _) => text(StatusCode::OK, "Hello, world!\n"),
+        ("/pid", true) => text(StatusCode::OK, format!("{}\n", std::process::id())),
+        ("/sleep", true) => return Route::SleepThen(Duration::from_millis(query_ms(req))),
+        ("/panic", true) => panic!("the /panic test route"),
+        ("/abort", true) => std::process::abort(),
+        _ => text(StatusCode::NOT_FOUND, "Not Found\n"),
+    })
+}
+
+fn slept(d: Duration) -> Response<Bytes> {
+    text(StatusCode::OK, format!("slept {}\n", d.as_millis()))
+}
+
 /// The example's handler. `test_routes` adds the routes integration tests need.
 pub fn handler(test_routes: bool) -> Handler {
-    Handler::http(move |req: Request<Bytes>| {
-        if let Some(resp) = mpm::core::status_page::respond(&req) {
-            return resp;
-        }
-        match (req.uri().path(), test_routes) {
-            ("/", _) => text(StatusCode::OK, "Hello, world!\n"),
-            ("/pid", true) => text(StatusCode::OK, format!("{}\n", std::process::id())),
-            ("/sleep", true) => {
-                let ms = query_ms(&req);
-                std::thread::sleep(Duration::from_millis(ms));
-                text(StatusCode::OK, format!("slept {ms}\n"))
-            }
-            ("/panic", true) => panic!("the /panic test route"),
-            ("/abort", true) => std::process::abort(),
-            _ => text(StatusCode::NOT_FOUND, "Not Found\n"),
+    Handler::http(move |req: Request<Bytes>| match route(&req, test_routes) {
+        Route::Reply(r) => r,
+        Route::SleepThen(d) => {
+            std::thread::sleep(d);
+            slept(d)
         }
     })
 }
@@ -49,20 +64,12 @@ pub fn handler(test_routes: bool) -> Handler {
 /// the connection layer, with no hop to a worker thread.
 pub fn async_handler(test_routes: bool) -> Handler {
     Handler::asynchronous(move |req: Request<Bytes>| async move {
-        if let Some(resp) = mpm::core::status_page::respond(&req) {
-            return resp;
-        }
-        match (req.uri().path(), test_routes) {
-            ("/", _) => text(StatusCode::OK, "Hello, world!\n"),
-            ("/pid", true) => text(StatusCode::OK, format!("{}\n", std::process::id())),
-            ("/sleep", true) => {
-                let ms = query_ms(&req);
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                text(StatusCode::OK, format!("slept {ms}\n"))
+        match route(&req, test_routes) {
+            Route::Reply(r) => r,
+            Route::SleepThen(d) => {
+                tokio::time::sleep(d).await;
+                slept(d)
             }
-            ("/panic", true) => panic!("the /panic test route"),
-            ("/abort", true) => std::process::abort(),
-            _ => text(StatusCode::NOT_FOUND, "Not Found\n"),
         }
     })
 }
