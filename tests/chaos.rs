@@ -166,8 +166,7 @@ fn chaos(mpm: &'static str) {
                             }
                         }
                         other => {
-                            // Give the killer a moment to record what it killed.
-                            std::thread::sleep(Duration::from_millis(100));
+                            // The killer records a victim before it kills it.
                             if !killed.lock().unwrap().contains(&owner) {
                                 bad.lock().unwrap().push(format!(
                                     "request on live child {owner} failed: {other:?}"

@@ -342,6 +342,30 @@ fn event_slowloris_does_not_take_worker_threads() {
     assert!(max < Duration::from_secs(1), "max latency {max:?}");
 }
 
+/// Whether process `pid` holds the server side of the TCP connection between local
+/// port `server_port` and peer port `client_port` (from /proc/net/tcp and its fds).
+fn holds_connection(pid: i32, server_port: u16, client_port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = |addr: &str| {
+        addr.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    let inode = table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() > 9 && port(f[1]) == Some(server_port) && port(f[2]) == Some(client_port))
+            .then(|| f[9].to_string())
+    });
+    let Some(inode) = inode else { return false };
+    let want = format!("socket:[{inode}]");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .any(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == want))
+        })
+        .unwrap_or(false)
+}
+
 fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
     // One worker only: a slow head pins it until the deadline (header=2-4,MinRate=500).
     let conf = match mpm {
@@ -358,6 +382,7 @@ fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
         == 1));
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
 
+    let child = server.children()[0];
     let mut slow = TcpStream::connect(server.addr).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -374,10 +399,16 @@ fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
             std::thread::sleep(Duration::from_millis(1000));
         }
     });
-    // A legitimate client queued behind the slow one: served once the worker is freed.
+    // A legitimate client queued behind the slow one (once the only worker holds it):
+    // served once the worker is freed.
+    let slow_port = slow.local_addr().unwrap().port();
+    assert!(wait_until(Duration::from_secs(5), || holds_connection(
+        child,
+        server.addr.port(),
+        slow_port
+    )));
     let addr = server.addr;
     let legit = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
         let r = client::get(addr, "/");
         (r.map(|r| r.status).ok(), Instant::now())
     });
