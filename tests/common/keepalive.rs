@@ -4,30 +4,11 @@
 
 use super::client::Conn;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Counters shared with the client threads.
-#[derive(Default)]
-pub struct Tally {
-    pub ok: AtomicU64,
-    pub failed: AtomicU64,
-    /// Responses that carried `Connection: close` (then ended cleanly).
-    pub closes: AtomicU64,
-    pub errors: Mutex<Vec<String>>,
-    pub stop: AtomicBool,
-}
-
-impl Tally {
-    fn fail(&self, what: String) {
-        self.failed.fetch_add(1, Ordering::SeqCst);
-        let mut e = self.errors.lock().unwrap();
-        if e.len() < 20 {
-            e.push(what);
-        }
-    }
-}
+use super::load::Tally;
 
 /// What a finished load saw.
 #[derive(Debug)]

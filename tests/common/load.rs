@@ -12,12 +12,15 @@ use std::thread::JoinHandle;
 pub struct Tally {
     pub ok: AtomicU64,
     pub failed: AtomicU64,
+    /// Responses that carried `Connection: close` (counted by the keep-alive load).
+    pub closes: AtomicU64,
     pub errors: Mutex<Vec<String>>,
     pub stop: AtomicBool,
 }
 
 impl Tally {
-    fn fail(&self, what: String) {
+    /// Count a failure and keep the first few messages.
+    pub fn fail(&self, what: String) {
         self.failed.fetch_add(1, Ordering::SeqCst);
         let mut e = self.errors.lock().unwrap();
         if e.len() < 20 {
