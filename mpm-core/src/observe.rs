@@ -103,3 +103,39 @@ impl SlotObserver {
         connection_span(&self.scoreboard, self.slot, Some(self.thread), peer)
     }
 }
+
+/// Serve one accepted connection to its end on the calling thread — what a prefork child
+/// and a worker thread both do with any kind of [`Handler`](crate::http::Handler): HTTP
+/// (blocking or async) through the lean path on `rt`, or the raw stream to a connection
+/// handler (a panic there is logged and costs only this connection). The worker slot is
+/// kept current, and the connection's tracing span is entered for the duration.
+pub fn serve_connection(
+    rt: &tokio::runtime::Runtime,
+    handler: &crate::http::Handler,
+    opts: &crate::http::HttpOptions,
+    observer: &SlotObserver,
+    closing: &crate::http::Closing,
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+) {
+    use crate::http::{self, Handler};
+    let _span = observer.span(peer).entered();
+    observer.connection(peer);
+    match handler {
+        Handler::Http(h) => {
+            http::serve_lean_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+        }
+        Handler::Async(h) => {
+            http::serve_lean_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
+        }
+        Handler::Connection(h) => {
+            let _ = stream.set_nonblocking(false);
+            observer.set(WorkerStatus::BusyWrite);
+            let served =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.handle(stream, peer)));
+            if served.is_err() {
+                tracing::error!("connection handler panicked (client {peer})");
+            }
+        }
+    }
+}

@@ -1,13 +1,12 @@
 //! One prefork child: accept, serve the connection to its end, repeat.
 
 use mpm_core::accept::{Accepted, Acceptor};
-use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::http::{Closing, HttpOptions};
 use mpm_core::mpm::exit;
-use mpm_core::observe::SlotObserver;
+use mpm_core::observe::{serve_connection, SlotObserver};
 use mpm_core::scoreboard::WorkerStatus;
 use mpm_core::sys::signal;
 use mpm_core::ChildContext;
-use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
@@ -56,7 +55,8 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
             Accepted::Conn(stream, peer) => {
                 served += 1;
-                serve(&rt, handler, &opts, &observer, &closing, stream, peer);
+                serve_connection(&rt, handler, &opts, &observer, &closing, stream, peer);
+                observer.set(WorkerStatus::Closing);
                 if ctx.signals.graceful_requested() {
                     break;
                 }
@@ -71,38 +71,6 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
     observer.set(WorkerStatus::Dead);
     0
-}
-
-fn serve(
-    rt: &tokio::runtime::Runtime,
-    handler: &Handler,
-    opts: &HttpOptions,
-    observer: &SlotObserver,
-    closing: &Closing,
-    stream: TcpStream,
-    peer: SocketAddr,
-) {
-    let _span = observer.span(peer).entered();
-    observer.connection(peer);
-    match handler {
-        Handler::Http(h) => {
-            http::serve_lean_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
-        }
-        Handler::Async(h) => {
-            http::serve_lean_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
-        }
-        Handler::Connection(h) => {
-            let _ = stream.set_nonblocking(false);
-            observer.set(WorkerStatus::BusyWrite);
-            let h = h.clone();
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.handle(stream, peer)))
-                .is_err()
-            {
-                tracing::error!("connection handler panicked (client {peer})");
-            }
-        }
-    }
-    observer.set(WorkerStatus::Closing);
 }
 
 /// Spawn a task (it runs whenever the runtime serves a connection) that flips `closing`

@@ -142,44 +142,15 @@ impl Worker {
             let Ok((stream, peer)) = self.conns.recv() else {
                 break;
             };
-            let _span = self.observer.span(peer).entered();
-            self.observer.connection(peer);
-            match &self.handler {
-                Handler::Http(h) => {
-                    http::serve_lean_blocking(
-                        &rt,
-                        stream,
-                        peer,
-                        &self.opts,
-                        h.as_ref(),
-                        &self.observer,
-                        &self.closing,
-                    );
-                }
-                Handler::Async(h) => {
-                    http::serve_lean_async_blocking(
-                        &rt,
-                        stream,
-                        peer,
-                        &self.opts,
-                        h.as_ref(),
-                        &self.observer,
-                        &self.closing,
-                    );
-                }
-                Handler::Connection(h) => {
-                    let _ = stream.set_nonblocking(false);
-                    self.observer.set(WorkerStatus::BusyWrite);
-                    let h = h.clone();
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        h.handle(stream, peer)
-                    }))
-                    .is_err()
-                    {
-                        tracing::error!("connection handler panicked (client {peer})");
-                    }
-                }
-            }
+            mpm_core::observe::serve_connection(
+                &rt,
+                &self.handler,
+                &self.opts,
+                &self.observer,
+                &self.closing,
+                stream,
+                peer,
+            );
         }
         self.observer.set(WorkerStatus::Dead);
     }
