@@ -1,6 +1,7 @@
 //! Request bodies: `Content-Length` and chunked (with trailers), under the body deadline.
 
-use super::head::{Framing, HeadScan, Scan};
+use super::chunked::{Decoder, Step};
+use super::framing::Framing;
 use super::io::{read_deadline, read_some, write_all, Budget, ReadError};
 use crate::http::HttpOptions;
 use bytes::{BufMut, Bytes};
@@ -10,9 +11,6 @@ use tokio::net::TcpStream;
 /// Bodies grow by at most this much per read (a declared length is not trusted for an
 /// up-front allocation).
 const BODY_STEP: usize = 64 * 1024;
-
-/// The longest chunk-size line (size, extensions, CRLF) accepted.
-const MAX_CHUNK_LINE: usize = 1024;
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -100,18 +98,6 @@ async fn read_length(
     Ok(Bytes::from(body))
 }
 
-/// Where the chunked decoder is.
-enum Chunk {
-    /// Expecting a chunk-size line.
-    Size,
-    /// Inside a chunk's data, this many bytes to go.
-    Data(u64),
-    /// Expecting the CRLF after a chunk's data.
-    DataEnd,
-    /// After the last chunk: the trailer section.
-    Trailers(HeadScan),
-}
-
 async fn read_chunked(
     stream: &TcpStream,
     opts: &HttpOptions,
@@ -121,72 +107,32 @@ async fn read_chunked(
 ) -> Result<Bytes, BodyError> {
     let max = opts.max_body as u64;
     let mut body: Vec<u8> = Vec::new();
-    let mut state = Chunk::Size;
+    let mut decoder = Decoder::new();
     // Bytes received for this body (framing included), for the MinRate extension.
     let mut received = 0usize;
     loop {
         let avail = buf.get(*pos..).unwrap_or(&[]);
-        // Progress as far as the buffered bytes go.
-        let progressed = match &mut state {
-            Chunk::Size => match httparse::parse_chunk_size(avail) {
-                Ok(httparse::Status::Complete((used, size))) => {
-                    *pos += used;
-                    state = if size == 0 {
-                        Chunk::Trailers(HeadScan::trailers())
-                    } else if (body.len() as u64).saturating_add(size) > max {
-                        return Err(BodyError::Refuse(StatusCode::PAYLOAD_TOO_LARGE));
-                    } else {
-                        Chunk::Data(size)
-                    };
-                    true
+        match decoder
+            .decode(avail, &opts.limits)
+            .map_err(BodyError::Refuse)?
+        {
+            Step::Data { start, len } => {
+                if (body.len() + len) as u64 > max {
+                    return Err(BodyError::Refuse(StatusCode::PAYLOAD_TOO_LARGE));
                 }
-                Ok(httparse::Status::Partial) if avail.len() <= MAX_CHUNK_LINE => false,
-                _ => return Err(BodyError::Refuse(StatusCode::BAD_REQUEST)),
-            },
-            Chunk::Data(left) => {
-                let take = avail
-                    .len()
-                    .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                if take > 0 {
-                    body.extend_from_slice(&avail[..take]);
-                    *pos += take;
-                    *left -= take as u64;
-                }
-                if *left == 0 {
-                    state = Chunk::DataEnd;
-                }
-                take > 0 || matches!(state, Chunk::DataEnd)
+                body.extend_from_slice(&avail[start..start + len]);
+                *pos += start + len;
+                continue;
             }
-            Chunk::DataEnd => match avail {
-                [b'\r', b'\n', ..] => {
-                    *pos += 2;
-                    state = Chunk::Size;
-                    true
-                }
-                [] | [b'\r'] => false,
-                _ => return Err(BodyError::Refuse(StatusCode::BAD_REQUEST)),
-            },
-            Chunk::Trailers(scan) => match scan.scan(avail, &opts.limits) {
-                Scan::Complete(end) => {
-                    // Trailer fields are checked for syntax, then dropped (as hyper's
-                    // collected bodies drop them).
-                    let mut slots = vec![httparse::EMPTY_HEADER; scan.fields()];
-                    match httparse::parse_headers(&avail[..end], &mut slots) {
-                        Ok(httparse::Status::Complete(_)) => {}
-                        _ => return Err(BodyError::Refuse(StatusCode::BAD_REQUEST)),
-                    }
-                    *pos += end;
-                    return Ok(Bytes::from(body));
-                }
-                Scan::Partial => false,
-                Scan::Reject(status) => return Err(BodyError::Refuse(status)),
-            },
-        };
-        if progressed {
-            continue;
+            Step::End(used, _trailers) => {
+                // Trailer fields were checked; a buffered body drops them.
+                *pos += used;
+                return Ok(Bytes::from(body));
+            }
+            Step::Need(used) => *pos += used,
         }
-        // Need more bytes: drop what is consumed (the trailer scan's offsets are relative to
-        // `*pos`, so they survive), make room, read.
+        // Need more bytes: drop what is consumed (an incomplete trailer section stays at
+        // the front), make room, read.
         if *pos > 0 {
             buf.drain(..(*pos).min(buf.len()));
             *pos = 0;

@@ -2,8 +2,7 @@
 //! bytes arrive, then one `httparse` pass over the complete head.
 
 use crate::http::{RequestLimits, MAX_FIELDS_UNLIMITED};
-use http::header::TRANSFER_ENCODING;
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
 
 /// At most this many empty lines are skipped before a request line (RFC 9112 §2.2 asks for
@@ -40,7 +39,7 @@ pub(super) enum Scan {
 /// Offsets are relative to the slice passed to [`HeadScan::scan`]; the caller passes a
 /// slice that starts at the same byte every time (it may grow at the end).
 #[derive(Debug, Clone)]
-pub(super) struct HeadScan {
+pub(crate) struct HeadScan {
     /// Start of the line not yet complete.
     line_start: usize,
     /// Complete non-empty lines so far (the request line counts as one).
@@ -132,17 +131,17 @@ impl HeadScan {
 
 /// A parsed request head, owning its data.
 #[derive(Debug)]
-pub(super) struct Head {
-    pub(super) method: Method,
-    pub(super) uri: Uri,
-    pub(super) version: Version,
-    pub(super) headers: HeaderMap,
+pub(crate) struct Head {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
     /// The request line as the scoreboard shows it (`GET /x HTTP/1.1`).
-    pub(super) line: String,
+    pub(crate) line: String,
 }
 
 /// Parse a complete head (`buf` ends with its empty line) that has `fields` header fields.
-pub(super) fn parse(buf: &[u8], fields: usize) -> Result<Head, StatusCode> {
+pub(crate) fn parse(buf: &[u8], fields: usize) -> Result<Head, StatusCode> {
     // One slot more than the scan counted: a disagreement shows up as TooManyHeaders.
     let n = fields.saturating_add(1);
     if n <= STACK_FIELDS {
@@ -221,112 +220,6 @@ pub(super) fn first_line(buf: &[u8]) -> String {
     String::from_utf8_lossy(&rest[..end]).into_owned()
 }
 
-/// How the request body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Framing {
-    /// `Content-Length` bytes (0 when there is no body).
-    Length(u64),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-}
-
-/// What the head says about the body and the connection.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Plan {
-    pub(super) framing: Framing,
-    /// `Expect: 100-continue` (HTTP/1.1).
-    pub(super) expect_continue: bool,
-    /// The client does not keep the connection alive (`Connection: close`, or HTTP/1.0
-    /// without `keep-alive`).
-    pub(super) client_close: bool,
-    /// The connection must end after this response whatever happens (ambiguous framing).
-    pub(super) force_close: bool,
-}
-
-fn tokens<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
-    headers
-        .get_all(name)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.is_empty())
-}
-
-fn parse_length(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    v.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
-}
-
-/// Decide the body framing and connection persistence from the head (RFC 9112 §6).
-pub(super) fn plan(head: &Head) -> Result<Plan, StatusCode> {
-    let h = &head.headers;
-    let http10 = head.version == Version::HTTP_10;
-    let mut close = false;
-    let mut keep_alive = false;
-    for t in tokens(h, &CONNECTION) {
-        close |= t.eq_ignore_ascii_case(b"close");
-        keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
-    }
-    let client_close = close || (http10 && !keep_alive);
-
-    let mut force_close = false;
-    let framing = if h.contains_key(TRANSFER_ENCODING) {
-        if http10 {
-            return Err(StatusCode::BAD_REQUEST);
-        }
-        let codings: Vec<&[u8]> = tokens(h, &TRANSFER_ENCODING).collect();
-        match codings.as_slice() {
-            [only] if only.eq_ignore_ascii_case(b"chunked") => {}
-            [.., last] if last.eq_ignore_ascii_case(b"chunked") => {
-                return Err(StatusCode::NOT_IMPLEMENTED)
-            }
-            _ => return Err(StatusCode::BAD_REQUEST),
-        }
-        // Both headers: Transfer-Encoding wins, and the connection must not be reused.
-        force_close = h.contains_key(CONTENT_LENGTH);
-        Framing::Chunked
-    } else {
-        let mut length = None;
-        for t in tokens(h, &CONTENT_LENGTH) {
-            let n = parse_length(t).ok_or(StatusCode::BAD_REQUEST)?;
-            if length.is_some_and(|l| l != n) {
-                return Err(StatusCode::BAD_REQUEST);
-            }
-            length = Some(n);
-        }
-        if length.is_none() && h.contains_key(CONTENT_LENGTH) {
-            // An empty Content-Length value.
-            return Err(StatusCode::BAD_REQUEST);
-        }
-        Framing::Length(length.unwrap_or(0))
-    };
-
-    let mut expect_continue = false;
-    for v in h.get_all(EXPECT) {
-        if v.as_bytes()
-            .trim_ascii()
-            .eq_ignore_ascii_case(b"100-continue")
-        {
-            expect_continue = !http10;
-        } else {
-            return Err(StatusCode::EXPECTATION_FAILED);
-        }
-    }
-    // No tunnel is offered: after answering CONNECT the connection is not reused, so no
-    // bytes of another protocol are read as HTTP.
-    force_close |= head.method == Method::CONNECT;
-    Ok(Plan {
-        framing,
-        expect_continue,
-        client_close,
-        force_close,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,47 +271,16 @@ mod tests {
     }
 
     #[test]
-    fn parse_and_plan() {
-        let h = parse(
-            b"POST /p?q HTTP/1.1\r\nContent-Length: 5, 5\r\nConnection: close\r\n\r\n",
-            2,
-        )
-        .unwrap();
+    fn parse_and_version() {
+        let h = parse(b"POST /p?q HTTP/1.1\r\nHost: a\r\n\r\n", 1).unwrap();
         assert_eq!(h.line, "POST /p?q HTTP/1.1");
-        let p = plan(&h).unwrap();
-        assert_eq!(p.framing, Framing::Length(5));
-        assert!(p.client_close);
-        let h = parse(b"GET / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", 1).unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
-        let h = parse(b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 1).unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
-        let h = parse(
-            b"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-            1,
-        )
-        .unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
-        let h = parse(
-            b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-            1,
-        )
-        .unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::NOT_IMPLEMENTED);
-        let h = parse(
-            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-            1,
-        )
-        .unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::BAD_REQUEST);
-        let h = parse(b"GET / HTTP/1.1\r\nExpect: magic\r\n\r\n", 1).unwrap();
-        assert_eq!(plan(&h).unwrap_err(), StatusCode::EXPECTATION_FAILED);
-        let h = parse(b"GET / HTTP/1.0\r\n\r\n", 0).unwrap();
-        assert!(plan(&h).unwrap().client_close);
-        let h = parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 1).unwrap();
-        assert!(!plan(&h).unwrap().client_close);
         assert_eq!(
             parse(b"GET / HTTP/2.0\r\n\r\n", 0).unwrap_err(),
             StatusCode::HTTP_VERSION_NOT_SUPPORTED
+        );
+        assert_eq!(
+            parse(b"GET / FOO/1.1\r\n\r\n", 0).unwrap_err(),
+            StatusCode::BAD_REQUEST
         );
         assert_eq!(first_line(b"\r\nGET /x\r\nHost"), "GET /x");
     }

@@ -11,6 +11,8 @@
 //! What it enforces is documented on [`serve_lean`].
 
 mod body;
+mod chunked;
+mod framing;
 mod head;
 mod io;
 mod response;
@@ -311,7 +313,7 @@ where
             return Next::Close { linger: false };
         }
     };
-    let head = match head::parse(&buf[..head_len], fields) {
+    let mut head = match head::parse(&buf[..head_len], fields) {
         Ok(h) => h,
         Err(status) => {
             give_buf(buf);
@@ -322,7 +324,7 @@ where
     summary.requests += 1;
     let n = summary.requests;
     let is_head = head.method == Method::HEAD;
-    let plan = match head::plan(&head) {
+    let plan = match framing::plan(&mut head) {
         Ok(p) => p,
         Err(status) => {
             give_buf(buf);
@@ -377,7 +379,6 @@ where
 
     let limit = opts.max_keep_alive_requests;
     let last = plan.client_close
-        || plan.force_close
         || !opts.keep_alive
         || conn.closing.is_closed()
         || (limit > 0 && n >= u64::from(limit))
@@ -437,13 +438,24 @@ async fn refuse<F>(
         summary.requests += 1;
     }
     conn.observer.status(WorkerStatus::BusyWrite);
-    let reason = status.canonical_reason().unwrap_or("Error");
-    let mut resp = Response::new(Bytes::from(format!("{reason}\n")));
+    let mut resp = if status == StatusCode::METHOD_NOT_ALLOWED {
+        // CONNECT without a tunnel (RFC 9110 §9.3.6): no body; §15.5.6 asks for `Allow`.
+        let mut r = Response::new(Bytes::new());
+        r.headers_mut().insert(
+            http::header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"),
+        );
+        r
+    } else {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let mut r = Response::new(Bytes::from(format!("{reason}\n")));
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    };
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
     if !send(conn, &resp, is_head, ConnHeader::Close, summary).await {
         Next::Close { linger: false }
     } else if status == StatusCode::REQUEST_TIMEOUT {
