@@ -20,7 +20,9 @@
 compile_error!("enable at least one of the features `prefork`, `worker`, `event`");
 
 pub use mpm_core as core;
-pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler};
+/// Handlers, bodies and the HTTP/1.1 engine.
+pub use mpm_core::http;
+pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler, StreamHandler};
 pub use mpm_core::{
     Command, ConfigSource, Control, Directives, Error, Limits, Mpm, MpmInfo, MpmKind, Result,
     Server, ServerConfig,

@@ -28,8 +28,12 @@ pub struct Cli {
     /// Log level (error, warn, info, debug, trace); default info.
     #[arg(long = "log-level", value_name = "LEVEL")]
     pub log_level: Option<String>,
-    /// Serve through an async handler (inline on the event connection layer).
-    #[arg(long = "async-handler")]
+    /// The kind of handler the routes are served through (`tower` needs the `tower`
+    /// feature).
+    #[arg(long = "handler", value_enum, default_value = "stream")]
+    pub handler: crate::routes::Kind,
+    /// The same as `--handler async` (kept for existing scripts).
+    #[arg(long = "async-handler", hide = true)]
     pub async_handler: bool,
     /// Serve the routes the integration tests use (/pid, /sleep?ms=N, /panic, /abort).
     #[arg(long = "test-routes", hide = true)]

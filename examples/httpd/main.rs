@@ -6,10 +6,13 @@
 //! Without `-k` or with `-k start`, it serves `/` (a 14-byte hello) and `/server-status`
 //! (`?auto`, `?json`, `?refresh=N`) under the strategy chosen by the build or `--mpm`.
 
+mod bodies;
 mod cli;
 mod logging;
 mod routes;
 mod signal_cmd;
+#[cfg(feature = "tower")]
+mod tower_routes;
 
 use clap::Parser;
 use cli::Cli;
@@ -41,7 +44,14 @@ fn main() -> ExitCode {
         return test_config(kind, &source);
     }
     match cli.command.as_deref() {
-        None => serve(kind, source, cli.test_routes, cli.async_handler),
+        None => {
+            let handler = if cli.async_handler {
+                routes::Kind::Async
+            } else {
+                cli.handler
+            };
+            serve(kind, source, cli.test_routes, handler)
+        }
         Some(cmd) => signal_cmd::run(cmd, kind, &source, &cli),
     }
 }
@@ -102,7 +112,12 @@ fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool, inline: bool) -> ExitCode {
+fn serve(
+    kind: MpmKind,
+    source: ConfigSource,
+    test_routes: bool,
+    handler: routes::Kind,
+) -> ExitCode {
     let Some(strategy) = mpm::mpm_for(kind) else {
         eprintln!(
             "httpd: the {kind} MPM is not compiled into this build (compiled in: {:?}); rebuild with --features {kind}",
@@ -117,11 +132,7 @@ fn serve(kind: MpmKind, source: ConfigSource, test_routes: bool, inline: bool) -
             return ExitCode::from(1);
         }
     };
-    let handler = if inline {
-        routes::async_handler(test_routes)
-    } else {
-        routes::handler(test_routes)
-    };
+    let handler = routes::handler(handler, test_routes);
     match server.run(handler) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -122,12 +122,6 @@ pub fn serve_connection(
     let _span = observer.span(peer).entered();
     observer.connection(peer);
     match handler {
-        Handler::Http(h) => {
-            http::serve_lean_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
-        }
-        Handler::Async(h) => {
-            http::serve_lean_async_blocking(rt, stream, peer, opts, h.as_ref(), observer, closing);
-        }
         Handler::Connection(h) => {
             let _ = stream.set_nonblocking(false);
             observer.set(WorkerStatus::BusyWrite);
@@ -136,6 +130,9 @@ pub fn serve_connection(
             if served.is_err() {
                 tracing::error!("connection handler panicked (client {peer})");
             }
+        }
+        http_handler => {
+            http::serve_lean_blocking(rt, stream, peer, opts, http_handler, observer, closing);
         }
     }
 }

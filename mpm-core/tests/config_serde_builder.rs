@@ -214,7 +214,7 @@ Timeout: 30
 LimitRequestLine: 8190
 LimitRequestFieldSize: 8190
 LimitRequestFields: 100
-LimitRequestBody: 16777216
+LimitRequestBody: 1073741824
 HandlerTimeout: 0
 MaxConnectionsPerChildJitter: 0
 RequestReadTimeout: header=20-40,MinRate=500 body=20,MinRate=500

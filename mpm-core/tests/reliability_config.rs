@@ -34,7 +34,7 @@ fn defaults_are_apaches() {
             "LimitRequestLine: 8190",
             "LimitRequestFieldSize: 8190",
             "LimitRequestFields: 100",
-            "LimitRequestBody: 16777216",
+            "LimitRequestBody: 1073741824",
             "RequestReadTimeout: header=20-40,MinRate=500 body=20,MinRate=500",
         ] {
             assert!(s.lines().any(|l| l == line), "{line} missing from\n{s}");
@@ -83,9 +83,16 @@ fn stages_merge_across_lines_and_body_without_max_is_unbounded() {
 }
 
 #[test]
-fn limit_request_body_zero_is_the_built_in_cap() {
+fn limit_request_body_zero_is_unlimited_for_streams_and_the_built_in_cap_when_buffered() {
     let o = HttpOptions::from_config(&ok(MpmKind::Prefork, "LimitRequestBody 0"));
     assert_eq!(o.max_body, DEFAULT_MAX_BODY);
+    assert_eq!(o.body_limit, None);
+    let o = HttpOptions::from_config(&ok(MpmKind::Prefork, "LimitRequestBody 12345"));
+    assert_eq!(o.max_body, 12345);
+    assert_eq!(o.body_limit, Some(12345));
+    let o = HttpOptions::from_config(&ok(MpmKind::Prefork, ""));
+    assert_eq!(o.max_body, DEFAULT_MAX_BODY);
+    assert_eq!(o.body_limit, Some(1 << 30));
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let limits = &ctx.config.limits;
     let tpc = limits.threads_per_child as usize;
     match ctx.handler {
-        Handler::Http(h) => {
+        h @ (Handler::Http(_) | Handler::Stream(_)) => {
             let pool = match Pool::start(tpc, h.clone(), |t| {
                 SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, t)
             }) {
@@ -58,7 +58,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             pool.shutdown();
             code
         }
-        Handler::Async(h) => {
+        h @ (Handler::Async(_) | Handler::Service(_)) => {
             // Inline on the connection layer: no worker thread, no hop.
             let local = tokio::task::LocalSet::new();
             local.block_on(&rt, serve(&ctx, Dispatch::Inline(h.clone())))
@@ -78,8 +78,9 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
 enum Dispatch<'a> {
     /// Blocking handlers: to the worker threads.
     Pool(&'a Pool),
-    /// Async handlers: run inline on the connection layer.
-    Inline(std::sync::Arc<dyn http::AsyncHandler>),
+    /// Async handlers ([`Handler::Async`], [`Handler::Service`]): run inline on the
+    /// connection layer.
+    Inline(Handler),
 }
 
 async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
@@ -106,6 +107,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         Dispatch::Inline(h) => (None, None, Some(h.clone())),
     };
     let freed_notify = pool.map(|p| p.freed.clone()).unwrap_or_default();
+    let mode = ctx.handler.body_mode();
     let mut listeners = Vec::new();
     for l in ctx.listeners {
         let std_listener = match l.socket.try_clone() {
@@ -226,8 +228,14 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                     let jobs = jobs.clone();
                     let inline = inline.clone();
                     async move {
-                        if let Some(h) = inline {
-                            return http::call_async(h.as_ref(), req).await;
+                        match &inline {
+                            Some(Handler::Async(h)) => {
+                                return http::reply_async(h.as_ref(), req).await
+                            }
+                            Some(Handler::Service(h)) => {
+                                return http::reply_service(h.as_ref(), req).await
+                            }
+                            _ => {}
                         }
                         let Some(jobs) = jobs else {
                             return unavailable();
@@ -244,7 +252,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                         rx.await.unwrap_or_else(|_| unavailable())
                     }
                 };
-                http::serve_lean(stream, peer, &opts, call, &counters, &closing).await;
+                http::serve_lean(stream, peer, &opts, mode, call, &counters, &closing).await;
                 drop(counters);
                 shared.conns.set(shared.conns.get() - 1);
                 shared.conn_done.notify_waiters();
@@ -289,8 +297,8 @@ async fn accept_within_limit(
     .await
 }
 
-fn unavailable() -> Response<Bytes> {
+fn unavailable() -> http::Reply {
     let mut r = Response::new(Bytes::from_static(b"Service Unavailable\n"));
     *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    r
+    http::Reply::Full(r)
 }

@@ -1,9 +1,8 @@
 //! The worker threads: they run blocking handler calls handed over by the connection layer.
 
-use ::http::{Request, Response};
-use bytes::Bytes;
+use ::http::Request;
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use mpm_core::http::{call_handler, HttpHandler};
+use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, RequestBody};
 use mpm_core::observe::SlotObserver;
 use mpm_core::scoreboard::WorkerStatus;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +11,9 @@ use tokio::sync::{oneshot, Notify};
 
 /// One handler call waiting for a worker.
 pub(crate) struct Job {
-    pub(crate) request: Request<Bytes>,
+    pub(crate) request: Request<RequestBody>,
     pub(crate) peer: std::net::SocketAddr,
-    pub(crate) reply: oneshot::Sender<Response<Bytes>>,
+    pub(crate) reply: oneshot::Sender<Reply>,
 }
 
 /// The pool: a queue of jobs and the count of idle workers (for the accept limit).
@@ -27,10 +26,11 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Start `n` workers for `handler`, each writing its status into its scoreboard slot.
+    /// Start `n` workers for a blocking `handler` ([`Handler::Http`] or
+    /// [`Handler::Stream`]), each writing its status into its scoreboard slot.
     pub(crate) fn start(
         n: usize,
-        handler: Arc<dyn HttpHandler>,
+        handler: Handler,
         observers: impl Fn(usize) -> SlotObserver,
     ) -> std::io::Result<Pool> {
         let (tx, rx) = unbounded::<Job>();
@@ -62,9 +62,19 @@ impl Pool {
                             job.request.version()
                         );
                         mpm_core::http::ConnObserver::request_line(&observer, &line);
-                        let response = call_handler(handler.as_ref(), job.request);
-                        let bytes = http_body_len(&response);
-                        let _ = job.reply.send(response);
+                        let reply = match &handler {
+                            Handler::Http(h) => reply_blocking(h.as_ref(), job.request),
+                            Handler::Stream(h) => reply_stream(h.as_ref(), job.request),
+                            other => {
+                                tracing::error!("{other:?} is not a blocking HTTP handler");
+                                Reply::Written
+                            }
+                        };
+                        let bytes = match &reply {
+                            Reply::Full(r) => r.body().len() as u64,
+                            _ => 0,
+                        };
+                        let _ = job.reply.send(reply);
                         mpm_core::http::ConnObserver::request_done(&observer, bytes);
                     }
                     observer.set(WorkerStatus::Dead);
@@ -120,8 +130,4 @@ fn next_job(rx: &Receiver<Job>) -> Result<Job, crossbeam_channel::RecvError> {
             }
         }
     }
-}
-
-fn http_body_len(r: &Response<Bytes>) -> u64 {
-    r.body().len() as u64
 }

@@ -71,7 +71,7 @@ impl ConfigBuilder {
         limit_request_fields,
     }
 
-    /// LimitRequestBody, bytes; 0 = the built-in cap.
+    /// LimitRequestBody, bytes; 0 = unlimited (streamed bodies).
     pub fn limit_request_body(mut self, value: u64) -> Self {
         self.directives.limit_request_body = Some(i64::try_from(value).unwrap_or(i64::MAX));
         self

@@ -82,7 +82,7 @@ pub struct Directives {
     pub limit_request_field_size: Option<i64>,
     /// LimitRequestFields; 0 = unlimited
     pub limit_request_fields: Option<i64>,
-    /// LimitRequestBody, bytes; 0 = the built-in cap ([`DEFAULT_LIMIT_REQUEST_BODY`])
+    /// LimitRequestBody, bytes; 0 = unlimited (default [`DEFAULT_LIMIT_REQUEST_BODY`])
     pub limit_request_body: Option<i64>,
     /// HandlerTimeout, seconds; 0 = none (ours, as gunicorn's `timeout`)
     pub handler_timeout: Option<i64>,
@@ -122,7 +122,8 @@ pub struct ServerConfig {
     /// LimitRequestFields: most header fields (0 = unlimited).
     #[serde(default = "default_limit_request_fields")]
     pub limit_request_fields: u32,
-    /// LimitRequestBody: largest request body, bytes (0 was replaced by the built-in cap).
+    /// LimitRequestBody: largest request body, bytes (0 = unlimited for streamed bodies;
+    /// buffered handlers are also capped by [`crate::http::DEFAULT_MAX_BODY`]).
     #[serde(default = "default_limit_request_body")]
     pub limit_request_body: u64,
     /// RequestReadTimeout, defaults filled in.
@@ -246,7 +247,7 @@ impl ServerConfig {
             ),
             limit_request_fields: count(d.limit_request_fields, DEFAULT_LIMIT_REQUEST_FIELDS),
             limit_request_body: match d.limit_request_body {
-                None | Some(0) => DEFAULT_LIMIT_REQUEST_BODY,
+                None => DEFAULT_LIMIT_REQUEST_BODY,
                 Some(v) => u64::try_from(v).unwrap_or(DEFAULT_LIMIT_REQUEST_BODY),
             },
             request_read_timeout: d.request_read_timeout.unwrap_or_default().effective(),
@@ -288,10 +289,9 @@ pub const DEFAULT_LIMIT_REQUEST_LINE: u32 = 8190;
 pub const DEFAULT_LIMIT_REQUEST_FIELD_SIZE: u32 = 8190;
 /// LimitRequestFields' default (Apache's DEFAULT_LIMIT_REQUEST_FIELDS).
 pub const DEFAULT_LIMIT_REQUEST_FIELDS: u32 = 100;
-/// The body cap when LimitRequestBody is unset or 0: 16 MiB. Bodies are read into memory
-/// before the handler runs, so "unlimited" is not offered (Apache's own default is 1 GiB,
-/// streamed).
-pub const DEFAULT_LIMIT_REQUEST_BODY: u64 = 16 * 1024 * 1024;
+/// LimitRequestBody when unset: 1 GiB, Apache's default since 2.4.53. Streamed bodies
+/// are held to it as they arrive; 0 means unlimited.
+pub const DEFAULT_LIMIT_REQUEST_BODY: u64 = 1 << 30;
 
 fn default_limit_request_line() -> u32 {
     DEFAULT_LIMIT_REQUEST_LINE

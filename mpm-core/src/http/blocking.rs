@@ -1,17 +1,15 @@
 //! Serving one connection from a blocking thread (prefork's child, a worker thread) on that
-//! thread's own current-thread runtime, through the lean HTTP/1.1 path.
+//! thread's own current-thread runtime, through the HTTP/1.1 engine.
 
-use super::{call_async, call_handler, serve_lean, AsyncHandler, Closing, ConnObserver};
-use super::{ConnSummary, HttpHandler, HttpOptions};
+use super::{reply_async, reply_blocking, reply_service, reply_stream, serve_lean};
+use super::{Closing, ConnObserver, ConnSummary, Handler, HttpOptions};
 use crate::scoreboard::WorkerStatus;
-use bytes::Bytes;
-use http::Request;
 use std::future::Future;
 use std::net::SocketAddr;
 
 /// Register a connection accepted by a blocking thread with `rt` and serve it there with
-/// `serve` (the lean or the hyper path). Every `*_blocking` entry point goes through here.
-pub(crate) fn serve_on<S, Fut>(
+/// `serve`.
+fn serve_on<S, Fut>(
     rt: &tokio::runtime::Runtime,
     stream: std::net::TcpStream,
     peer: SocketAddr,
@@ -37,34 +35,42 @@ where
     })
 }
 
-/// Serve one connection with a blocking handler called inline (prefork, worker).
+/// Serve one HTTP connection with `handler` on the calling thread (prefork, worker):
+/// blocking handlers are called inline, async ones run on `rt`. A
+/// [`Handler::Connection`] is not an HTTP handler: the connection is closed at once.
 pub fn serve_lean_blocking(
     rt: &tokio::runtime::Runtime,
     stream: std::net::TcpStream,
     peer: SocketAddr,
     opts: &HttpOptions,
-    handler: &dyn HttpHandler,
+    handler: &Handler,
     observer: &dyn ConnObserver,
     closing: &Closing,
 ) -> ConnSummary {
-    let call = |req: Request<Bytes>| std::future::ready(call_handler(handler, req));
-    serve_on(rt, stream, peer, observer, |s| {
-        serve_lean(s, peer, opts, call, observer, closing)
-    })
-}
-
-/// Serve one connection with an async handler on the calling thread's runtime.
-pub fn serve_lean_async_blocking(
-    rt: &tokio::runtime::Runtime,
-    stream: std::net::TcpStream,
-    peer: SocketAddr,
-    opts: &HttpOptions,
-    handler: &dyn AsyncHandler,
-    observer: &dyn ConnObserver,
-    closing: &Closing,
-) -> ConnSummary {
-    let call = |req: Request<Bytes>| call_async(handler, req);
-    serve_on(rt, stream, peer, observer, |s| {
-        serve_lean(s, peer, opts, call, observer, closing)
+    let mode = handler.body_mode();
+    serve_on(rt, stream, peer, observer, |s| async move {
+        match handler {
+            Handler::Http(h) => {
+                let call = |req| std::future::ready(reply_blocking(h.as_ref(), req));
+                serve_lean(s, peer, opts, mode, call, observer, closing).await
+            }
+            Handler::Stream(h) => {
+                let call = |req| std::future::ready(reply_stream(h.as_ref(), req));
+                serve_lean(s, peer, opts, mode, call, observer, closing).await
+            }
+            Handler::Async(h) => {
+                let call = |req| reply_async(h.as_ref(), req);
+                serve_lean(s, peer, opts, mode, call, observer, closing).await
+            }
+            Handler::Service(h) => {
+                let call = |req| reply_service(h.as_ref(), req);
+                serve_lean(s, peer, opts, mode, call, observer, closing).await
+            }
+            Handler::Connection(_) => {
+                tracing::error!("serve_lean_blocking was given a raw connection handler");
+                observer.status(WorkerStatus::Closing);
+                ConnSummary::default()
+            }
+        }
     })
 }

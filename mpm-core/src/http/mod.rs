@@ -1,22 +1,40 @@
-//! Handlers and the HTTP/1.1 connection glue (hyper).
+//! Handlers and the HTTP/1.1 engine that serves them.
 //!
-//! * [`HttpHandler`] — a blocking `Request<Bytes> → Response<Bytes>` function, the usual way to
-//!   write a server with mpm; the same handler runs under every strategy.
-//! * [`ConnectionHandler`] — a raw blocking [`TcpStream`] handler for other protocols.
-//! * [`serve_http1`] / [`serve_http1_blocking`] — serve one accepted connection with hyper's
-//!   HTTP/1.1 server, with Apache's `KeepAlive`, `KeepAliveTimeout`,
-//!   `MaxKeepAliveRequests` and `Timeout`, reporting the connection's state to a
-//!   [`ConnObserver`] (the scoreboard) and honouring a [`Closing`] signal (graceful restart).
+//! One engine frames every request under every strategy ([`serve_lean`], strict about
+//! framing: see its documentation). Handler kinds:
+//!
+//! * [`HttpHandler`] — blocking, `Request<Bytes> → Response<Bytes>`, the body read whole
+//!   first (at most [`HttpOptions::max_body`]); the usual way to write a server with mpm.
+//! * [`StreamHandler`] — blocking, streamed: the body as a [`std::io::Read`]
+//!   ([`BodyReader`]), the response through a [`ResponseWriter`] whose body is a
+//!   [`std::io::Write`].
+//! * [`AsyncHandler`] — `async`, whole request and response.
+//! * [`ServiceHandler`] — `async`, streamed bodies both ways ([`RequestBody`] is an
+//!   `http_body::Body`), upgrades through [`OnUpgrade`]; any `tower::Service` with
+//!   [`Handler::tower`] (feature `tower`).
+//! * [`ConnectionHandler`] — a raw blocking [`TcpStream`] for other protocols.
+//!
+//! The same handler runs unchanged under prefork, worker and event.
 
 mod blocking;
-mod conn;
+mod dispatch;
 mod lean;
+mod runtime;
 mod service;
+#[cfg(feature = "tower")]
+mod tower;
 
-pub use blocking::{serve_lean_async_blocking, serve_lean_blocking};
-pub use conn::{current_thread_runtime, serve_http1, serve_http1_blocking, ConnSummary, LINGER};
-pub use lean::serve_lean;
-pub use service::{call_async, serve_http1_async_blocking, AsyncHandler, ResponseFuture};
+pub use blocking::serve_lean_blocking;
+pub use dispatch::{reply_async, reply_blocking, reply_service, reply_stream};
+pub use lean::{
+    boxed, serve_lean, BodyError, BodyMode, BodyReader, BodyWriter, BoxError, HandOff,
+    HandOffFuture, OnUpgrade, Reply, RequestBody, ResponseBody, ResponseWriter, UpgradeError,
+    Upgraded,
+};
+pub use runtime::{current_thread_runtime, ConnSummary, LINGER, LINGER_AFTER_TIMEOUT};
+pub use service::{
+    call_async, call_service, AsyncHandler, ReplyFuture, ResponseFuture, ServiceHandler,
+};
 
 use crate::config::ServerConfig;
 use crate::scoreboard::WorkerStatus;
@@ -65,22 +83,53 @@ where
     }
 }
 
-/// The handler a server runs: HTTP (served through hyper) or raw connections.
+/// A blocking handler with streamed bodies: it reads the request body as it arrives
+/// ([`BodyReader`] is a [`std::io::Read`]) and writes the response as it is produced
+/// ([`ResponseWriter::start`] gives a [`std::io::Write`]), so memory stays bounded
+/// whatever the body sizes. Every read and write waits at most `Timeout`.
+///
+/// A panic before the head is sent costs a 500; after it, the connection is cut so the
+/// client sees a truncated response.
+pub trait StreamHandler: Send + Sync + 'static {
+    /// Answer one request through `res`.
+    fn handle(&self, req: Request<BodyReader>, res: ResponseWriter);
+}
+
+impl<F> StreamHandler for F
+where
+    F: Fn(Request<BodyReader>, ResponseWriter) + Send + Sync + 'static,
+{
+    fn handle(&self, req: Request<BodyReader>, res: ResponseWriter) {
+        self(req, res)
+    }
+}
+
+/// The handler a server runs.
 #[derive(Clone)]
 pub enum Handler {
-    /// Requests are parsed by hyper and passed to the handler one at a time.
+    /// Blocking, whole requests and responses.
     Http(Arc<dyn HttpHandler>),
+    /// Blocking, streamed bodies.
+    Stream(Arc<dyn StreamHandler>),
     /// The handler gets the accepted connection itself.
     Connection(Arc<dyn ConnectionHandler>),
-    /// A non-blocking handler (an `async` function, or a hyper/tower service wrapped in
-    /// one): inline on the event connection layer, on each worker's runtime otherwise.
+    /// Non-blocking, whole requests and responses: inline on the event connection layer,
+    /// on each worker's runtime otherwise.
     Async(Arc<dyn AsyncHandler>),
+    /// Non-blocking, streamed bodies (a `tower::Service` becomes one): where
+    /// [`Handler::Async`] runs.
+    Service(Arc<dyn ServiceHandler>),
 }
 
 impl Handler {
     /// An HTTP handler (any `Fn(Request<Bytes>) -> Response<Bytes>` will do).
     pub fn http(h: impl HttpHandler) -> Handler {
         Handler::Http(Arc::new(h))
+    }
+
+    /// A blocking streaming handler (any `Fn(Request<BodyReader>, ResponseWriter)`).
+    pub fn stream(h: impl StreamHandler) -> Handler {
+        Handler::Stream(Arc::new(h))
     }
 
     /// A raw connection handler (any `Fn(TcpStream, SocketAddr)` will do).
@@ -93,14 +142,40 @@ impl Handler {
     pub fn asynchronous(h: impl AsyncHandler) -> Handler {
         Handler::Async(Arc::new(h))
     }
+
+    /// An async handler with streamed bodies (any
+    /// `Fn(Request<RequestBody>) -> impl Future<Output = Response<B>>`, `B` an
+    /// `http_body::Body` of `Bytes`).
+    pub fn service(h: impl ServiceHandler) -> Handler {
+        Handler::Service(Arc::new(h))
+    }
+
+    /// How this handler takes request bodies.
+    pub fn body_mode(&self) -> BodyMode {
+        match self {
+            Handler::Http(_) | Handler::Async(_) | Handler::Connection(_) => BodyMode::Buffered,
+            Handler::Stream(_) => BodyMode::Writer,
+            Handler::Service(_) => BodyMode::Streamed,
+        }
+    }
+
+    /// Whether calls of this handler block their thread (they need a worker thread).
+    pub fn is_blocking(&self) -> bool {
+        matches!(
+            self,
+            Handler::Http(_) | Handler::Stream(_) | Handler::Connection(_)
+        )
+    }
 }
 
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Handler::Http(_) => f.write_str("Handler::Http(..)"),
+            Handler::Stream(_) => f.write_str("Handler::Stream(..)"),
             Handler::Connection(_) => f.write_str("Handler::Connection(..)"),
             Handler::Async(_) => f.write_str("Handler::Async(..)"),
+            Handler::Service(_) => f.write_str("Handler::Service(..)"),
         }
     }
 }
@@ -116,7 +191,7 @@ pub fn text_response(status: StatusCode, body: &'static str) -> Response<Bytes> 
     r
 }
 
-fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = p.downcast_ref::<&'static str>() {
         s
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -164,8 +239,14 @@ pub struct HttpOptions {
     /// `Timeout`: bounds each read and write within a request, and the wait for the first
     /// request of a new connection.
     pub timeout: Duration,
-    /// The largest request body read into memory; a larger one is answered with 413.
+    /// The largest request body read into memory for a buffered handler ([`HttpHandler`],
+    /// [`AsyncHandler`]); a larger one is answered with 413. `min(LimitRequestBody,
+    /// [DEFAULT_MAX_BODY])` from a configuration.
     pub max_body: usize,
+    /// `LimitRequestBody` for streamed bodies (`None`: unlimited): a larger body is
+    /// answered 413 if it declares its length, and ends with an error for the handler (and
+    /// a 413 if no response went out yet) when it grows beyond the limit.
+    pub body_limit: Option<u64>,
     /// Request-size limits and read deadlines (mod_reqtimeout / LimitRequest* directives).
     pub limits: RequestLimits,
 }
@@ -246,7 +327,7 @@ impl RequestLimits {
     }
 }
 
-/// The default [`HttpOptions::max_body`]: 16 MiB.
+/// The cap on a body read into memory for a buffered handler: 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl HttpOptions {
@@ -257,7 +338,13 @@ impl HttpOptions {
             keep_alive_timeout: c.keep_alive_timeout,
             max_keep_alive_requests: c.max_keep_alive_requests,
             timeout: c.timeout,
-            max_body: usize::try_from(c.limit_request_body).unwrap_or(usize::MAX),
+            max_body: match c.limit_request_body {
+                0 => DEFAULT_MAX_BODY,
+                n => usize::try_from(n)
+                    .unwrap_or(usize::MAX)
+                    .min(DEFAULT_MAX_BODY),
+            },
+            body_limit: (c.limit_request_body > 0).then_some(c.limit_request_body),
             limits: RequestLimits::from_config(c),
         }
     }
@@ -265,7 +352,7 @@ impl HttpOptions {
 
 impl Default for HttpOptions {
     /// Apache's defaults: KeepAlive On, KeepAliveTimeout 5, MaxKeepAliveRequests 100,
-    /// Timeout 60; bodies up to 16 MiB.
+    /// Timeout 60; buffered bodies up to 16 MiB, streamed ones up to 1 GiB.
     fn default() -> Self {
         HttpOptions {
             keep_alive: true,
@@ -273,6 +360,7 @@ impl Default for HttpOptions {
             max_keep_alive_requests: 100,
             timeout: Duration::from_secs(60),
             max_body: DEFAULT_MAX_BODY,
+            body_limit: Some(crate::config::DEFAULT_LIMIT_REQUEST_BODY),
             limits: RequestLimits::default(),
         }
     }

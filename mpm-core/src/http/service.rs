@@ -1,13 +1,12 @@
-//! Asynchronous handlers: an `async` function, or any hyper/tower service wrapped in one
-//! (see `examples/axum.rs`). The event strategy runs them inline on its connection layer
-//! (no thread hop); prefork and worker run them on the current-thread runtime each worker
-//! already owns.
+//! Asynchronous handlers: [`AsyncHandler`] (a whole request in, a whole response out) and
+//! [`ServiceHandler`] (streamed bodies both ways, what a `tower::Service` becomes). The
+//! event strategy runs them inline on its connection layer (no thread hop); prefork and
+//! worker run them on the current-thread runtime each worker already owns.
 
-use super::{Closing, ConnObserver, ConnSummary, HttpOptions};
+use super::lean::{boxed, BoxError, Reply, RequestBody};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,8 +14,9 @@ use std::task::{Context, Poll};
 /// The future an [`AsyncHandler`] returns.
 pub type ResponseFuture = Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'static>>;
 
-/// A non-blocking handler: it must not block its thread (use the blocking
-/// [`super::HttpHandler`] for that).
+/// A non-blocking handler of whole requests: it must not block its thread (use the
+/// blocking [`super::HttpHandler`] for that). The request body has been read completely
+/// (at most [`super::HttpOptions::max_body`] bytes).
 pub trait AsyncHandler: Send + Sync + 'static {
     /// Start handling one request.
     fn call(&self, req: Request<Bytes>) -> ResponseFuture;
@@ -32,30 +32,53 @@ where
     }
 }
 
-/// Runs a handler future, turning a panic (while creating or polling it) into a 500 and a
-/// log line, as [`super::call_handler`] does for blocking handlers.
-struct CatchPanic {
-    inner: Option<ResponseFuture>,
-    what: String,
+/// The future a [`ServiceHandler`] returns.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;
+
+/// A non-blocking handler with streamed bodies: the request body arrives as the handler
+/// polls it ([`RequestBody`], an `http_body::Body`), the response body goes out as it
+/// yields frames. Any `Fn(Request<RequestBody>) -> impl Future<Output = Response<B>>`
+/// with `B: http_body::Body<Data = Bytes>` is one; so is a `tower::Service`, through
+/// [`Handler::tower`](super::Handler::tower) (feature `tower`).
+pub trait ServiceHandler: Send + Sync + 'static {
+    /// Start handling one request.
+    fn call(&self, req: Request<RequestBody>) -> ReplyFuture;
 }
 
-impl Future for CatchPanic {
-    type Output = Response<Bytes>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<F, Fut, B> ServiceHandler for F
+where
+    F: Fn(Request<RequestBody>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    fn call(&self, req: Request<RequestBody>) -> ReplyFuture {
+        let fut = self(req);
+        Box::pin(async move { Reply::Stream(fut.await.map(boxed)) })
+    }
+}
+
+/// Runs a handler future, turning a panic (while creating or polling it) into a 500 and a
+/// log line, as [`super::call_handler`] does for blocking handlers.
+struct CatchPanic<T> {
+    inner: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+    what: String,
+    on_panic: fn() -> T,
+}
+
+impl<T> Future for CatchPanic<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let Some(fut) = self.inner.as_mut() else {
-            return Poll::Ready(internal_error());
+            return Poll::Ready((self.on_panic)());
         };
         match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
             Ok(p) => p,
             Err(panic) => {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(non-string panic)".into());
+                let msg = super::panic_message(&*panic).to_string();
                 tracing::error!("async handler panicked on {}: {msg}", self.what);
                 self.inner = None;
-                Poll::Ready(internal_error())
+                Poll::Ready((self.on_panic)())
             }
         }
     }
@@ -67,6 +90,10 @@ fn internal_error() -> Response<Bytes> {
     r
 }
 
+fn internal_error_reply() -> Reply {
+    Reply::Full(internal_error())
+}
+
 /// Call an async handler with panics contained: a panic costs this one response a 500.
 pub fn call_async(h: &dyn AsyncHandler, req: Request<Bytes>) -> ResponseFuture {
     let what = format!("{} {}", req.method(), req.uri());
@@ -74,22 +101,24 @@ pub fn call_async(h: &dyn AsyncHandler, req: Request<Bytes>) -> ResponseFuture {
     if inner.is_none() {
         tracing::error!("async handler panicked on {what}");
     }
-    Box::pin(CatchPanic { inner, what })
+    Box::pin(CatchPanic {
+        inner,
+        what,
+        on_panic: internal_error,
+    })
 }
 
-/// Serve one connection with an async handler on `rt` (prefork/worker: the calling
-/// thread's current-thread runtime).
-pub fn serve_http1_async_blocking(
-    rt: &tokio::runtime::Runtime,
-    stream: std::net::TcpStream,
-    peer: SocketAddr,
-    opts: &HttpOptions,
-    handler: &dyn AsyncHandler,
-    observer: &dyn ConnObserver,
-    closing: &Closing,
-) -> ConnSummary {
-    let call = |req: Request<Bytes>| call_async(handler, req);
-    super::blocking::serve_on(rt, stream, peer, observer, |s| {
-        super::serve_http1(s, peer, opts, call, observer, closing)
+/// Call a streaming async handler with panics contained (a panic before the response is
+/// a 500; one while its body streams cuts that connection).
+pub fn call_service(h: &dyn ServiceHandler, req: Request<RequestBody>) -> ReplyFuture {
+    let what = format!("{} {}", req.method(), req.uri());
+    let inner = std::panic::catch_unwind(AssertUnwindSafe(|| h.call(req))).ok();
+    if inner.is_none() {
+        tracing::error!("async handler panicked on {what}");
+    }
+    Box::pin(CatchPanic {
+        inner,
+        what,
+        on_panic: internal_error_reply,
     })
 }

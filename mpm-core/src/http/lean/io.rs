@@ -153,29 +153,52 @@ pub(super) async fn read_some<B: BufMut>(
 /// `limit` (Apache's `Timeout`).
 pub(super) async fn write_all(
     stream: &TcpStream,
-    mut a: &[u8],
-    mut b: &[u8],
+    a: &[u8],
+    b: &[u8],
     limit: Duration,
 ) -> io::Result<()> {
+    write_parts(stream, [a, b, &[], &[]], limit).await
+}
+
+/// Write up to four slices completely, in order, with as few system calls as the socket
+/// allows (one `writev` usually); each wait for the socket to take more is bounded by
+/// `limit`.
+pub(super) async fn write_parts(
+    stream: &TcpStream,
+    mut parts: [&[u8]; 4],
+    limit: Duration,
+) -> io::Result<()> {
+    let mut first = 0;
     loop {
-        if a.is_empty() {
-            a = std::mem::take(&mut b);
+        while first < parts.len() && parts[first].is_empty() {
+            first += 1;
         }
-        if a.is_empty() {
+        if first == parts.len() {
             return Ok(());
         }
-        let written = if b.is_empty() {
-            stream.try_write(a)
+        let rest = &parts[first..];
+        let written = if rest[1..].iter().all(|p| p.is_empty()) {
+            stream.try_write(rest[0])
         } else {
-            stream.try_write_vectored(&[IoSlice::new(a), IoSlice::new(b)])
+            let slices = [
+                IoSlice::new(parts[first]),
+                IoSlice::new(parts.get(first + 1).copied().unwrap_or(&[])),
+                IoSlice::new(parts.get(first + 2).copied().unwrap_or(&[])),
+                IoSlice::new(parts.get(first + 3).copied().unwrap_or(&[])),
+            ];
+            stream.try_write_vectored(&slices[..parts.len() - first])
         };
         match written {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                let from_a = n.min(a.len());
-                a = &a[from_a..];
-                let from_b = (n - from_a).min(b.len());
-                b = &b[from_b..];
+            Ok(mut n) => {
+                for p in parts[first..].iter_mut() {
+                    let take = n.min(p.len());
+                    *p = &p[take..];
+                    n -= take;
+                    if n == 0 {
+                        break;
+                    }
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 match timeout(limit, stream.writable()).await {

@@ -10,28 +10,36 @@
 //!
 //! What it enforces is documented on [`serve_lean`].
 
+mod blocking_io;
 mod body;
 mod chunked;
+mod exchange;
 mod framing;
 mod head;
+mod incoming;
 mod io;
+mod outgoing;
 mod response;
+mod sync_io;
+mod upgrade;
 
-use super::conn::LINGER_AFTER_TIMEOUT;
-use super::{ConnObserver, ConnSummary, HttpOptions, LINGER};
+pub use blocking_io::{BodyReader, BodyWriter, ResponseWriter};
+pub use incoming::{BodyError, RequestBody};
+pub use outgoing::{boxed, BoxError, ResponseBody};
+pub use upgrade::{HandOff, HandOffFuture, OnUpgrade, UpgradeError, Upgraded};
+
+use super::{ConnObserver, ConnSummary, HttpOptions, LINGER, LINGER_AFTER_TIMEOUT};
 use crate::http::Closing;
 use crate::scoreboard::WorkerStatus;
-use body::BodyError;
 use bytes::Bytes;
-use head::{HeadScan, Scan};
-use http::header::{HeaderValue, CONTENT_TYPE};
-use http::{Method, Request, Response, StatusCode, Version};
-use io::{after, give_buf, read_deadline, read_some, take_buf, Budget, ReadError, BUF_SIZE};
-use response::{encode_head, wants_close, ConnHeader};
+use exchange::exchange;
+use http::{Request, Response};
+use io::{after, give_buf, take_buf};
 use std::future::poll_fn;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use tokio::net::TcpStream;
 use tokio::time::{sleep_until, Instant, Sleep};
@@ -39,11 +47,52 @@ use tokio::time::{sleep_until, Instant, Sleep};
 /// No request head may grow beyond this, whatever the limits say.
 const MAX_HEAD: usize = 4 << 20;
 
+/// What a handler produced for one request.
+pub enum Reply {
+    /// A whole response (the buffered handler kinds).
+    Full(Response<Bytes>),
+    /// A response whose body streams (written as the body yields frames).
+    Stream(Response<ResponseBody>),
+    /// A blocking streaming handler wrote its response itself through its
+    /// [`ResponseWriter`].
+    Written,
+    /// The handler takes the connection of an upgrade request as it is (see [`HandOff`]).
+    HandOff(HandOff),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Full(r) => write!(f, "Reply::Full({})", r.status()),
+            Reply::Stream(r) => write!(f, "Reply::Stream({})", r.status()),
+            Reply::Written => f.write_str("Reply::Written"),
+            Reply::HandOff(_) => f.write_str("Reply::HandOff"),
+        }
+    }
+}
+
+/// How request bodies reach the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyMode {
+    /// Read whole before the handler runs, at most [`HttpOptions::max_body`] bytes (more:
+    /// 413); the handler gets [`RequestBody::full`].
+    Buffered,
+    /// Streamed as the handler reads it ([`RequestBody`] is an `http_body::Body`), under
+    /// [`HttpOptions::body_limit`].
+    Streamed,
+    /// Streamed, and the handler writes its response itself (a [`ResponseWriter`] can be
+    /// made from every request's body, even an empty one).
+    Writer,
+}
+
 /// What is borrowed by every request of a connection.
 struct Conn<'a, F> {
-    stream: TcpStream,
+    /// Shared with a streamed body, a blocking handler's writer, or an upgraded stream
+    /// while a request needs it.
+    stream: Arc<TcpStream>,
     peer: SocketAddr,
     opts: &'a HttpOptions,
+    mode: BodyMode,
     call: F,
     observer: &'a dyn ConnObserver,
     closing: &'a Closing,
@@ -111,19 +160,21 @@ pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
     opts: &HttpOptions,
+    mode: BodyMode,
     call: F,
     observer: &dyn ConnObserver,
     closing: &Closing,
 ) -> ConnSummary
 where
-    F: Fn(Request<Bytes>) -> Fut,
-    Fut: Future<Output = Response<Bytes>>,
+    F: Fn(Request<RequestBody>) -> Fut,
+    Fut: Future<Output = Reply>,
 {
     let accepted = Instant::now();
     let conn = Conn {
-        stream,
+        stream: Arc::new(stream),
         peer,
         opts,
+        mode,
         call,
         observer,
         closing,
@@ -238,229 +289,5 @@ async fn wait_readable<F, C: Future<Output = ()>>(
                 return Waited::End { linger: false };
             }
         }
-    }
-}
-
-/// Why a head could not be read.
-enum HeadError {
-    /// Answer with this status and close.
-    Refuse(StatusCode),
-    /// The client closed before the head was complete.
-    Eof,
-    /// The connection failed.
-    Io(std::io::Error),
-}
-
-/// Read until `buf` holds a complete head; returns its length and field count.
-async fn read_head<F>(
-    conn: &Conn<'_, F>,
-    buf: &mut Vec<u8>,
-    head_start: Instant,
-) -> Result<(usize, usize), HeadError> {
-    let limits = &conn.opts.limits;
-    let budget = Budget::header(head_start, limits);
-    let mut scan = HeadScan::request();
-    loop {
-        match scan.scan(buf, limits) {
-            Scan::Complete(end) => return Ok((end, scan.fields())),
-            Scan::Reject(status) => return Err(HeadError::Refuse(status)),
-            Scan::Partial => {}
-        }
-        if buf.len() >= MAX_HEAD {
-            return Err(HeadError::Refuse(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ));
-        }
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity().clamp(BUF_SIZE, MAX_HEAD));
-        }
-        let deadline = read_deadline(conn.opts.timeout, budget.deadline(buf.len()));
-        match read_some(&conn.stream, buf, deadline).await {
-            Ok(0) => return Err(HeadError::Eof),
-            Ok(_) => {}
-            Err(ReadError::TimedOut) => {
-                return Err(HeadError::Refuse(StatusCode::REQUEST_TIMEOUT));
-            }
-            Err(ReadError::Io(e)) => return Err(HeadError::Io(e)),
-        }
-    }
-}
-
-/// One request: head, body, handler, response. `buf` holds the first bytes of the head.
-async fn exchange<F, Fut>(
-    conn: &Conn<'_, F>,
-    mut buf: Vec<u8>,
-    head_start: Instant,
-    summary: &mut ConnSummary,
-) -> Next
-where
-    F: Fn(Request<Bytes>) -> Fut,
-    Fut: Future<Output = Response<Bytes>>,
-{
-    let opts = conn.opts;
-    let (head_len, fields) = match read_head(conn, &mut buf, head_start).await {
-        Ok(h) => h,
-        Err(HeadError::Refuse(status)) => {
-            give_buf(buf);
-            return refuse(conn, status, false, false, summary).await;
-        }
-        Err(HeadError::Eof) => {
-            give_buf(buf);
-            return Next::Close { linger: true };
-        }
-        Err(HeadError::Io(e)) => {
-            tracing::debug!(peer = %conn.peer, error = %e, "reading a request head failed");
-            return Next::Close { linger: false };
-        }
-    };
-    let mut head = match head::parse(&buf[..head_len], fields) {
-        Ok(h) => h,
-        Err(status) => {
-            give_buf(buf);
-            return refuse(conn, status, false, false, summary).await;
-        }
-    };
-    conn.observer.request_line(&head.line);
-    summary.requests += 1;
-    let n = summary.requests;
-    let is_head = head.method == Method::HEAD;
-    let plan = match framing::plan(&mut head) {
-        Ok(p) => p,
-        Err(status) => {
-            give_buf(buf);
-            return refuse(conn, status, is_head, true, summary).await;
-        }
-    };
-
-    let mut pos = head_len;
-    let body = match body::read(
-        &conn.stream,
-        opts,
-        &mut buf,
-        &mut pos,
-        plan.framing,
-        plan.expect_continue,
-    )
-    .await
-    {
-        Ok(b) => b,
-        Err(e) => {
-            give_buf(buf);
-            return match e {
-                BodyError::Refuse(status) => refuse(conn, status, is_head, true, summary).await,
-                BodyError::TimedOut => {
-                    refuse(conn, StatusCode::REQUEST_TIMEOUT, is_head, true, summary).await
-                }
-                BodyError::Eof => Next::Close { linger: true },
-                BodyError::Io(e) => {
-                    tracing::debug!(peer = %conn.peer, error = %e, "reading a body failed");
-                    Next::Close { linger: false }
-                }
-            };
-        }
-    };
-    // The buffer goes back now, unless it holds the start of a pipelined request.
-    let pipelined = if pos < buf.len() {
-        buf.drain(..pos);
-        Some(buf)
-    } else {
-        give_buf(buf);
-        None
-    };
-
-    conn.observer.status(WorkerStatus::BusyWrite);
-    let version = head.version;
-    let mut req = Request::new(body);
-    *req.method_mut() = head.method;
-    *req.uri_mut() = head.uri;
-    *req.version_mut() = head.version;
-    *req.headers_mut() = head.headers;
-    let resp = (conn.call)(req).await;
-
-    let limit = opts.max_keep_alive_requests;
-    let last = plan.client_close
-        || !opts.keep_alive
-        || conn.closing.is_closed()
-        || (limit > 0 && n >= u64::from(limit))
-        || wants_close(&resp)
-        || resp.status() == StatusCode::SWITCHING_PROTOCOLS;
-    let conn_header = if last {
-        ConnHeader::Close
-    } else if version == Version::HTTP_10 {
-        ConnHeader::KeepAlive
-    } else {
-        ConnHeader::Keep
-    };
-    if !send(conn, &resp, is_head, conn_header, summary).await {
-        return Next::Close { linger: false };
-    }
-    if last {
-        return Next::Close { linger: true };
-    }
-    conn.observer.status(WorkerStatus::BusyKeepalive);
-    Next::KeepAlive(pipelined)
-}
-
-/// Report and write one response; false if the write failed.
-async fn send<F>(
-    conn: &Conn<'_, F>,
-    resp: &Response<Bytes>,
-    is_head: bool,
-    conn_header: ConnHeader,
-    summary: &mut ConnSummary,
-) -> bool {
-    let bytes = if is_head { 0 } else { resp.body().len() as u64 };
-    summary.bytes += bytes;
-    conn.observer.request_done(bytes);
-    let mut out = take_buf();
-    let body = encode_head(&mut out, resp, is_head, conn_header);
-    let r = io::write_all(&conn.stream, &out, body, conn.opts.timeout).await;
-    give_buf(out);
-    if let Err(e) = r {
-        tracing::debug!(peer = %conn.peer, error = %e, "writing a response failed");
-        return false;
-    }
-    true
-}
-
-/// Answer a request the connection layer refuses (`status`), then close. `counted`: the
-/// request was already reported and counted (its head was parsed); as in the hyper path, a
-/// refused head reports no request line but counts as a request answered.
-async fn refuse<F>(
-    conn: &Conn<'_, F>,
-    status: StatusCode,
-    is_head: bool,
-    counted: bool,
-    summary: &mut ConnSummary,
-) -> Next {
-    tracing::debug!(peer = %conn.peer, %status, "request refused");
-    if !counted {
-        summary.requests += 1;
-    }
-    conn.observer.status(WorkerStatus::BusyWrite);
-    let mut resp = if status == StatusCode::METHOD_NOT_ALLOWED {
-        // CONNECT without a tunnel (RFC 9110 §9.3.6): no body; §15.5.6 asks for `Allow`.
-        let mut r = Response::new(Bytes::new());
-        r.headers_mut().insert(
-            http::header::ALLOW,
-            HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"),
-        );
-        r
-    } else {
-        let reason = status.canonical_reason().unwrap_or("Error");
-        let mut r = Response::new(Bytes::from(format!("{reason}\n")));
-        r.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        r
-    };
-    *resp.status_mut() = status;
-    if !send(conn, &resp, is_head, ConnHeader::Close, summary).await {
-        Next::Close { linger: false }
-    } else if status == StatusCode::REQUEST_TIMEOUT {
-        Next::TimedOut
-    } else {
-        Next::Close { linger: true }
     }
 }

@@ -3,14 +3,14 @@
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
-use http::{Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use std::cell::RefCell;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The `Connection` header the connection layer writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ConnHeader {
+pub(crate) enum ConnHeader {
     /// None of ours (the handler's, if any, is kept).
     Keep,
     /// `Connection: close`: this is the connection's last response.
@@ -20,15 +20,15 @@ pub(super) enum ConnHeader {
 }
 
 /// Whether a response with this status carries no body (1xx, 204, 304).
-pub(super) fn bodiless(status: StatusCode) -> bool {
+pub(crate) fn bodiless(status: StatusCode) -> bool {
     status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
 }
 
 /// Whether the handler asked to close the connection (`Connection: close`).
-pub(super) fn wants_close(resp: &Response<Bytes>) -> bool {
-    resp.headers()
+pub(crate) fn wants_close(headers: &HeaderMap) -> bool {
+    headers
         .get_all(CONNECTION)
         .iter()
         .flat_map(|v| v.as_bytes().split(|&b| b == b','))
@@ -58,22 +58,58 @@ fn write_date(out: &mut Vec<u8>) {
     }
 }
 
+/// How a response body is delimited on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutFraming {
+    /// `Content-Length` of this many bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked` (HTTP/1.1, length unknown).
+    Chunked,
+    /// Delimited by closing the connection (HTTP/1.0, length unknown).
+    UntilClose,
+}
+
 /// Append the response head to `out`; returns the body bytes to write after it (none for
 /// HEAD and bodiless statuses).
-pub(super) fn encode_head<'r>(
+pub(crate) fn encode_head<'r>(
     out: &mut Vec<u8>,
     resp: &'r Response<Bytes>,
     head_request: bool,
     conn: ConnHeader,
 ) -> &'r [u8] {
-    let status = resp.status();
+    let body = resp.body();
+    encode_head_parts(
+        out,
+        resp.status(),
+        resp.headers(),
+        head_request,
+        conn,
+        OutFraming::Length(body.len() as u64),
+    );
+    if head_request || bodiless(resp.status()) {
+        &[]
+    } else {
+        body
+    }
+}
+
+/// Append a response head with the given framing. The handler's own `Content-Length` is
+/// kept only where it describes a body that is not sent (HEAD, 304); `Transfer-Encoding`
+/// and (unless `conn` is [`ConnHeader::Keep`]) `Connection` are always the connection's.
+pub(crate) fn encode_head_parts(
+    out: &mut Vec<u8>,
+    status: StatusCode,
+    headers: &HeaderMap,
+    head_request: bool,
+    conn: ConnHeader,
+    framing: OutFraming,
+) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
     let no_body = bodiless(status);
-    let headers = resp.headers();
     // A HEAD response may state the length a GET would have (the handler knows it) and a
     // 304 the length of the representation; 1xx and 204 never carry one; otherwise the
     // length written is always the body's own.
@@ -99,11 +135,18 @@ pub(super) fn encode_head<'r>(
         write_date(out);
         out.extend_from_slice(b"\r\n");
     }
-    let body = resp.body();
     let handler_states_length = handler_length && headers.contains_key(CONTENT_LENGTH);
     if !no_body && !handler_states_length {
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "content-length: {}\r\n", body.len());
+        match framing {
+            // Writing into a Vec cannot fail.
+            OutFraming::Length(n) => {
+                let _ = write!(out, "content-length: {n}\r\n");
+            }
+            OutFraming::Chunked if !head_request => {
+                out.extend_from_slice(b"transfer-encoding: chunked\r\n")
+            }
+            OutFraming::Chunked | OutFraming::UntilClose => {}
+        }
     }
     match conn {
         ConnHeader::Keep => {}
@@ -111,11 +154,17 @@ pub(super) fn encode_head<'r>(
         ConnHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
     }
     out.extend_from_slice(b"\r\n");
-    if head_request || no_body {
-        &[]
-    } else {
-        body
+}
+
+/// The declared `Content-Length` of a handler's response, when it has exactly one valid
+/// value.
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let v = values.next()?;
+    if values.next().is_some() {
+        return None;
     }
+    super::framing::parse_length(v.as_bytes())
 }
 
 #[cfg(test)]
