@@ -102,11 +102,11 @@ fn looser_than_both(case: &Case, got: &Outcome) -> Option<String> {
             "Apache ({a}) and nginx ({n}) both refused it, we answered ({got})"
         ));
     }
-    let most = a.statuses.len().max(n.statuses.len());
-    if got.statuses.len() > most {
+    let most = a.answers().max(n.answers());
+    if got.answers() > most {
         return Some(format!(
             "we answered {} requests, Apache ({a}) and nginx ({n}) at most {most}: a smuggled request",
-            got.statuses.len()
+            got.answers()
         ));
     }
     None

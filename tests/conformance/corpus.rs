@@ -97,6 +97,13 @@ impl Outcome {
             .is_some_and(|s| (200..300).contains(s))
     }
 
+    /// How many requests were answered: the final responses; or, when there were none,
+    /// 1 for unparsed bytes (an HTTP/0.9 answer has no status line, but it is an answer;
+    /// bytes after a response, such as a body sent after a response to HEAD, are not).
+    pub fn answers(&self) -> usize {
+        self.statuses.len().max(self.garbage as usize)
+    }
+
     /// Accept/refuse per response (`A`/`R`): what the summary compares, so that Apache's
     /// 405 to a POST and our 200 count as the same verdict.
     pub fn verdict(&self) -> String {
