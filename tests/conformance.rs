@@ -34,10 +34,16 @@ use std::time::Instant;
 
 const STRATEGIES: &[&str] = &["prefork", "worker", "event"];
 
-/// The handler kinds, as the extra command-line arguments that select each in the example.
-/// Every case runs under every strategy × every kind: when the example grows a kind (a
-/// streaming blocking handler, a tower service), add its arguments here — one line.
-const HANDLER_KINDS: &[&[&str]] = &[&[], &["--async-handler"]];
+/// The handler kinds, as the extra command-line arguments that select each in the example
+/// (the engine frames requests the same way for all of them, and this checks that it does).
+/// Every case runs under every strategy × every kind: when the example grows a kind, add
+/// its arguments here — one line.
+const HANDLER_KINDS: &[&[&str]] = &[
+    &["--handler", "blocking"],
+    &["--handler", "stream"],
+    &["--handler", "async"],
+    &["--handler", "tower"],
+];
 
 /// Client threads per server. Every case opens its own connection and most end in a few
 /// milliseconds; the few a server keeps open cost a silence window each, so they overlap.
