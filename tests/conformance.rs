@@ -118,6 +118,48 @@ fn looser_than_both(case: &Case, got: &Outcome) -> Option<String> {
     None
 }
 
+/// The harness itself: a byte escape that did not round-trip, or a response parser that
+/// miscounted, would make every case's verdict wrong at once.
+#[test]
+fn escapes_round_trip_and_responses_are_counted() {
+    let all: Vec<u8> = (0..=255u8).chain([b' '; 40]).chain([b'}'; 33]).collect();
+    assert_eq!(corpus::unescape(&corpus::escape(&all)).unwrap(), all);
+    assert_eq!(
+        corpus::unescape(r"\{2:a\{3:b}}c\x7d").unwrap(),
+        b"abbbabbbc}".to_vec()
+    );
+    let ok = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+    let chunked =
+        "HTTP/1.1 404 NF\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n";
+    let interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    let two = format!("{interim}{ok}{chunked}");
+    assert_eq!(
+        run::parse_responses(two.as_bytes(), false),
+        (vec![200, 404], false)
+    );
+    assert_eq!(
+        run::parse_responses(b"Hello, world!\n", false),
+        (vec![], true)
+    );
+    let head = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n";
+    assert_eq!(
+        run::parse_responses(format!("{head}{head}").as_bytes(), true),
+        (vec![200, 200], false)
+    );
+    assert_eq!(
+        run::parse_responses(&ok.as_bytes()[..ok.len() - 1], false),
+        (vec![], true)
+    );
+    let o = Outcome::parse("200 garbage close").unwrap();
+    assert_eq!(
+        (o.to_string().as_str(), o.answers()),
+        ("200 garbage close", 1)
+    );
+    assert_eq!(Outcome::parse("none keep").unwrap().answers(), 0);
+}
+
+/// Every file must be exactly what the writer produces, so that a refresh (which parses
+/// and rewrites every file) changes nothing but the apache:/nginx: lines.
 #[test]
 fn corpus_files_parse_and_are_canonical() {
     let files = CaseFile::read_all().unwrap_or_else(|e| panic!("{e}"));
