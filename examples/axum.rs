@@ -1,39 +1,44 @@
-//! An axum `Router` served by mpm under any strategy: inline on the event connection
-//! layer, on each worker's current-thread runtime under prefork and worker.
+//! An axum `Router` served natively by mpm (`Handler::tower`, feature `tower`) under any
+//! strategy: inline on the event connection layer, on each worker's current-thread
+//! runtime under prefork and worker. Bodies stream both ways; `/ws` is a WebSocket echo
+//! with axum's own `WebSocketUpgrade`.
 //!
 //! ```text
-//! cargo run --example axum --all-features -- --mpm prefork --listen 127.0.0.1:8080
+//! cargo run --example axum --features tower,prefork -- --mpm prefork --listen 127.0.0.1:8080
 //! ```
 
-use axum::routing::get;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::routing::{get, post};
 use axum::Router;
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::BodyExt;
 use mpm::{ConfigSource, Directives, Handler, MpmKind, Server};
 use std::process::ExitCode;
-use tower::ServiceExt;
 
-/// Wrap any axum router (or other tower service with axum bodies) as an mpm handler.
-fn axum_handler(router: Router) -> Handler {
-    Handler::asynchronous(move |req: Request<Bytes>| {
-        let router = router.clone();
-        async move {
-            let response = match router.oneshot(req.map(axum::body::Body::from)).await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            let (parts, body) = response.into_parts();
-            let bytes = match body.collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(e) => {
-                    tracing::error!("response body failed: {e}");
-                    Bytes::new()
-                }
-            };
-            Response::from_parts(parts, bytes)
+/// Echo every text or binary message until the client closes.
+async fn echo(mut socket: WebSocket) {
+    while let Some(Ok(msg)) = socket.recv().await {
+        if matches!(msg, Message::Text(_) | Message::Binary(_)) && socket.send(msg).await.is_err() {
+            return;
         }
-    })
+    }
+}
+
+fn router() -> Router {
+    Router::new()
+        .route("/", get(|| async { "Hello from axum\n" }))
+        .route(
+            "/pid",
+            get(|| async { format!("{}\n", std::process::id()) }),
+        )
+        .route(
+            "/json",
+            get(|| async { axum::Json(serde_json::json!({ "served_by": "axum" })) }),
+        )
+        // The request body streams back as it arrives.
+        .route("/echo", post(|body: axum::body::Body| async move { body }))
+        .route(
+            "/ws",
+            get(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
+        )
 }
 
 fn main() -> ExitCode {
@@ -73,18 +78,8 @@ fn main() -> ExitCode {
         }
     }
     d.start_servers = Some(2);
-    let router = Router::new()
-        .route("/", get(|| async { "Hello from axum\n" }))
-        .route(
-            "/pid",
-            get(|| async { format!("{}\n", std::process::id()) }),
-        )
-        .route(
-            "/json",
-            get(|| async { axum::Json(serde_json::json!({ "served_by": "axum" })) }),
-        );
     let result = Server::new(strategy, ConfigSource::from(d))
-        .and_then(|server| server.run(axum_handler(router)));
+        .and_then(|server| server.run(Handler::tower(router())));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,8 +1,9 @@
-//! An axum Router runs unchanged under every strategy (examples/axum.rs).
+//! An axum Router runs unchanged under every strategy (examples/axum.rs), served
+//! natively: streamed bodies, and WebSockets through axum's own `WebSocketUpgrade`.
 
 mod common;
 
-use common::{client, example_path, procs, wait_until};
+use common::{client, example_path, procs, wait_until, websocket};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -44,6 +45,17 @@ fn serve_axum(mpm: &str) {
             .parse()
             .unwrap();
         assert_eq!(procs::stat(served_by).map(|s| s.0), Some(pid));
+        // The request body streams back.
+        let r = client::request(addr, "POST", "/echo", b"streamed through axum").unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body_text(), "streamed through axum");
+        // axum's own WebSocketUpgrade: two messages echoed on one upgraded connection.
+        let mut ws = websocket::connect(addr, "/ws");
+        for msg in ["first", "second message"] {
+            ws.send_text(msg);
+            assert_eq!(ws.recv_text(), msg);
+        }
+        ws.close();
         let mut conn = client::Conn::open(addr).unwrap();
         for _ in 0..3 {
             assert_eq!(conn.get("/").unwrap().status, 200);

@@ -92,8 +92,26 @@ impl Conn {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.parse::<usize>().ok());
+        let chunked = headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+        });
         let mut body = Vec::new();
         match len {
+            _ if chunked => loop {
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                let size = usize::from_str_radix(line.trim_end(), 16).map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidData, format!("chunk size {line:?}"))
+                })?;
+                let start = body.len();
+                body.resize(start + size, 0);
+                self.reader.read_exact(&mut body[start..])?;
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                if size == 0 {
+                    break;
+                }
+            },
             Some(n) => {
                 body.resize(n, 0);
                 self.reader.read_exact(&mut body)?;
@@ -124,6 +142,19 @@ impl Conn {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A request with a body (`Content-Length`) on a fresh connection with
+/// `Connection: close`.
+pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> io::Result<Response> {
+    let mut c = Conn::open(addr)?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    c.reader.get_mut().write_all(head.as_bytes())?;
+    c.reader.get_mut().write_all(body)?;
+    c.recv()
 }
 
 /// One request on a fresh connection with `Connection: close`.
