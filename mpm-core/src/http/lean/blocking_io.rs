@@ -5,7 +5,7 @@
 //! each wait bounded by `Timeout` (and the body's `RequestReadTimeout` deadline), so a
 //! client that stops reading or sending costs a worker at most that long.
 
-use super::incoming::{Link, RequestBody};
+use super::incoming::{Drained, Link, RequestBody, DRAIN_MAX};
 use super::outgoing::{chunk_line, last_chunk};
 use super::response::{bodiless, declared_length, encode_head_parts, wants_close};
 use super::response::{ConnHeader, OutFraming};
@@ -114,10 +114,18 @@ impl ResponseWriter {
     }
 
     /// Write the head with `framing`; returns whether a body follows.
-    fn write_head<B>(&self, resp: &Response<B>, framing: OutFraming) -> io::Result<bool> {
+    fn write_head<B>(
+        &self,
+        resp: &Response<B>,
+        framing: OutFraming,
+        force_close: bool,
+    ) -> io::Result<bool> {
         let mut st = self.link.lock();
         let p = st.respond;
-        let close = p.close || wants_close(resp.headers()) || framing == OutFraming::UntilClose;
+        let close = p.close
+            || force_close
+            || wants_close(resp.headers())
+            || framing == OutFraming::UntilClose;
         let conn = if close {
             ConnHeader::Close
         } else if p.http10 {
@@ -143,10 +151,15 @@ impl ResponseWriter {
     }
 
     /// Send a whole response (its length is the body's).
+    ///
+    /// The rest of the request body, if the handler left some unread, is read and dropped
+    /// first (up to a bound): a framing error in it is answered instead of `resp` (400,
+    /// 408, 413), and a body too long to drop closes the connection after `resp`.
     pub fn send(self, resp: Response<Bytes>) -> io::Result<()> {
+        let (resp, force_close) = self.finish_request(resp)?;
         let body_follows = {
             let framing = OutFraming::Length(resp.body().len() as u64);
-            self.write_head(&resp, framing)?
+            self.write_head(&resp, framing, force_close)?
         };
         if body_follows {
             sync_io::write_all(&self.link.stream, &[resp.body()], self.link.timeout)?;
@@ -154,6 +167,35 @@ impl ResponseWriter {
         }
         self.link.lock().written.complete = true;
         Ok(())
+    }
+
+    /// Finish reading the request before a whole response (see [`send`](Self::send)):
+    /// the response to send and whether the connection must close after it.
+    fn finish_request(&self, resp: Response<Bytes>) -> io::Result<(Response<Bytes>, bool)> {
+        let (finished, waiting) = {
+            let st = self.link.lock();
+            (st.finished(), st.continue_pending())
+        };
+        if finished {
+            return Ok((resp, false));
+        }
+        if waiting {
+            // The client waits for `100 Continue`: it may never send the body.
+            return Ok((resp, true));
+        }
+        match self.link.drain_blocking(DRAIN_MAX) {
+            Drained::Finished => Ok((resp, false)),
+            Drained::TooLong => Ok((resp, true)),
+            Drained::Failed(e) => match e.status() {
+                Some(status) => {
+                    let reason = status.canonical_reason().unwrap_or("Error");
+                    let mut r = Response::new(Bytes::from(format!("{reason}\n")));
+                    *r.status_mut() = status;
+                    Ok((r, true))
+                }
+                None => Err(e.into()),
+            },
+        }
     }
 
     /// Send the head of a response whose body follows through the returned writer. With a
@@ -166,7 +208,7 @@ impl ResponseWriter {
             None if version11 => OutFraming::Chunked,
             None => OutFraming::UntilClose,
         };
-        let body_follows = self.write_head(&head, framing)?;
+        let body_follows = self.write_head(&head, framing, false)?;
         let mut w = BodyWriter {
             link: self.link.clone(),
             framing,

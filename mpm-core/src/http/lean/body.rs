@@ -117,7 +117,7 @@ async fn read_chunked(
             .map_err(BodyError::Refuse)?
         {
             Step::Data { start, len } => {
-                if (body.len() + len) as u64 > max {
+                if (body.len() + len) as u64 > max || decoder.data_left() > max {
                     return Err(BodyError::Refuse(StatusCode::PAYLOAD_TOO_LARGE));
                 }
                 body.extend_from_slice(&avail[start..start + len]);
@@ -130,6 +130,10 @@ async fn read_chunked(
                 return Ok(Bytes::from(body));
             }
             Step::Need(used) => *pos += used,
+        }
+        // A declared chunk size over the limit is refused before its data arrives.
+        if (body.len() as u64).saturating_add(decoder.data_left()) > max {
+            return Err(BodyError::Refuse(StatusCode::PAYLOAD_TOO_LARGE));
         }
         // Need more bytes: drop what is consumed (an incomplete trailer section stays at
         // the front), make room, read.

@@ -10,9 +10,9 @@
 use super::body::{self, BodyError as BufferedError};
 use super::framing::{self, Framing};
 use super::head::{self, HeadScan, Scan};
-use super::incoming::{self, Link, RespondParams};
+use super::incoming::{self, Drained, Link, RespondParams, DRAIN_MAX};
 use super::io::{self, give_buf, read_deadline, read_some, take_buf, Budget, ReadError, BUF_SIZE};
-use super::outgoing::{framing_of, send_stream};
+use super::outgoing::{framing_of, send_stream, settle, Settled};
 use super::response::{encode_head, wants_close, ConnHeader, OutFraming};
 use super::upgrade::{OnUpgrade, Upgraded};
 use super::{BodyMode, Conn, Next, Reply, RequestBody, MAX_HEAD};
@@ -24,10 +24,6 @@ use http::{Method, Request, Response, StatusCode, Version};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::time::Instant;
-
-/// At most this much of a body the handler left unread is read and dropped to keep the
-/// connection; a longer rest closes it (RFC 9112 §9.3: a server may close instead).
-const DRAIN_MAX: u64 = 256 * 1024;
 
 /// Why a head could not be read.
 enum HeadError {
@@ -114,8 +110,10 @@ where
     let mut head = match head::parse(&buf[..head_len], fields) {
         Ok(h) => h,
         Err(status) => {
+            // A HEAD whose head is refused still gets no body (its client reads none).
+            let is_head = head::first_line(&buf).starts_with("HEAD ");
             give_buf(buf);
-            return refuse(conn, status, false, false, summary).await;
+            return refuse(conn, status, is_head, false, summary).await;
         }
     };
     conn.observer.request_line(&head.line);
@@ -176,7 +174,11 @@ where
                         BufferedError::TimedOut => {
                             refuse(conn, StatusCode::REQUEST_TIMEOUT, is_head, true, summary).await
                         }
-                        BufferedError::Eof => Next::Close { linger: true },
+                        // An incomplete message (RFC 9112 §8): the client may only have
+                        // closed its sending side.
+                        BufferedError::Eof => {
+                            refuse(conn, StatusCode::BAD_REQUEST, is_head, true, summary).await
+                        }
                         BufferedError::Io(e) => {
                             tracing::debug!(peer = %conn.peer, error = %e, "reading a body failed");
                             Next::Close { linger: false }
@@ -186,16 +188,15 @@ where
             }
         }
         (BodyMode::Streamed, Framing::Length(0)) => RequestBody::empty(),
-        (_, framing) => {
+        (_, _) => {
+            let taken = std::mem::take(&mut buf);
             let l = Arc::new(Link::new(
                 conn.stream.clone(),
-                opts.timeout,
-                &opts.limits,
-                std::mem::take(&mut buf),
+                opts,
+                taken,
                 pos,
-                framing,
+                &plan,
                 limit,
-                plan.expect_continue,
             ));
             l.lock().respond = RespondParams {
                 close: base_close,
@@ -274,11 +275,30 @@ where
             return after_response(conn, link, w.close, pipelined).await;
         }
         Reply::Full(r) => Ok(r),
-        Reply::Stream(r) => Err(r),
+        Reply::Stream(r) => match settle(r).await {
+            Settled::Whole(r) => Ok(r),
+            Settled::Streaming(r, first) => Err((r, first)),
+        },
     };
-    // A body that failed before the response: the connection answers that failure (400,
-    // 408, 413) itself, whatever the handler made of it, and closes.
+    let mut forced_close = false;
     if let Some(l) = &link {
+        if resp.is_ok() && !l.finished() {
+            if l.lock().continue_pending() {
+                // The client waits for `100 Continue` and will get a final answer instead:
+                // it may send its body or not (RFC 9110 §10.1.1), so the connection ends,
+                // and the response says so.
+                forced_close = true;
+            } else {
+                // A whole response no longer reads the request body: finish reading it
+                // first, so a framing error in it is answered (400), not the handler's
+                // response — what Apache and nginx do when their handler ignores a body.
+                if let Drained::TooLong = incoming::drain(l, DRAIN_MAX).await {
+                    forced_close = true;
+                }
+            }
+        }
+        // A body that failed before the response: the connection answers that failure
+        // (400, 408, 413) itself, whatever the handler made of it, and closes.
         let failure = {
             let mut st = l.lock();
             st.responded = true;
@@ -294,16 +314,17 @@ where
     }
     let status = match &resp {
         Ok(r) => r.status(),
-        Err(r) => r.status(),
+        Err((r, _)) => r.status(),
     };
     if status == StatusCode::SWITCHING_PROTOCOLS {
         return switch_protocols(conn, resp, upgrade_tx, buf, pos, is_head, summary).await;
     }
     let (headers, out_framing) = match &resp {
         Ok(r) => (r.headers(), OutFraming::Length(r.body().len() as u64)),
-        Err(r) => (r.headers(), framing_of(r, version)),
+        Err((r, _)) => (r.headers(), framing_of(r, version)),
     };
     let last = base_close
+        || forced_close
         || conn.closing.is_closed()
         || wants_close(headers)
         || out_framing == OutFraming::UntilClose;
@@ -316,12 +337,13 @@ where
     };
     let sent = match resp {
         Ok(r) => send(conn, &r, is_head, conn_header, summary).await,
-        Err(r) => {
+        Err((r, first)) => {
             let timeout = opts.timeout;
             let framing = out_framing;
             match send_stream(
                 &conn.stream,
                 r,
+                first,
                 is_head,
                 conn_header,
                 framing,
@@ -372,8 +394,11 @@ async fn after_response<F>(
         };
         // A client still waiting for `100 Continue` may or may not send its body now
         // (RFC 9110 §10.1.1): the next bytes cannot be trusted to be a request.
-        let drained =
-            finished || (!waiting && !failed && !last && incoming::drain(&l, DRAIN_MAX).await);
+        let drained = finished
+            || (!waiting
+                && !failed
+                && !last
+                && matches!(incoming::drain(&l, DRAIN_MAX).await, Drained::Finished));
         let (mut buf, pos) = l.lock().detach();
         if !drained {
             give_buf(buf);
@@ -400,7 +425,7 @@ async fn after_response<F>(
 /// sent past the head) to the handler's [`OnUpgrade`] and wait until it is done with it.
 async fn switch_protocols<F>(
     conn: &Conn<'_, F>,
-    resp: Result<Response<Bytes>, Response<super::ResponseBody>>,
+    resp: Result<Response<Bytes>, (Response<super::ResponseBody>, Vec<FirstFrame>)>,
     upgrade_tx: Option<tokio::sync::oneshot::Sender<Upgraded>>,
     buf: Vec<u8>,
     pos: usize,
@@ -421,7 +446,7 @@ async fn switch_protocols<F>(
     };
     let head = match resp {
         Ok(r) => r,
-        Err(r) => r.map(|_| Bytes::new()),
+        Err((r, _)) => r.map(|_| Bytes::new()),
     };
     // Bodiless status: the head goes out with the handler's `Connection` and `Upgrade`.
     if !send(conn, &head, false, ConnHeader::Keep, summary).await {
@@ -437,6 +462,9 @@ async fn switch_protocols<F>(
     let _ = done.await;
     Next::Close { linger: false }
 }
+
+/// A frame a streamed response body yielded before its head was written.
+type FirstFrame = Result<http_body::Frame<Bytes>, super::BoxError>;
 
 /// Report and write one whole response; false if the write failed.
 pub(super) async fn send<F>(

@@ -80,7 +80,13 @@ impl HeadScan {
                 return Scan::Reject(StatusCode::BAD_REQUEST);
             };
             let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-                // The line is incomplete: refuse it as soon as it is surely too long.
+                // The line is incomplete. A request line that cannot become one (its
+                // method is not a token: a TLS handshake, binary junk) is refused now
+                // rather than at the head timeout.
+                if self.lines == 0 && !method_so_far_ok(rest) {
+                    return Scan::Reject(StatusCode::BAD_REQUEST);
+                }
+                // Refuse it as soon as it is surely too long.
                 let (max, status) = self.line_limit(limits);
                 if rest.len() > max.saturating_add(1) {
                     return Scan::Reject(status);
@@ -129,6 +135,23 @@ impl HeadScan {
     }
 }
 
+/// Whether the start of a request line so far can still begin with a method token
+/// (RFC 9112 §3: `method = token`, then SP); a lone CR may be the start of an empty line.
+fn method_so_far_ok(line: &[u8]) -> bool {
+    let method = line.split(|&b| b == b' ').next().unwrap_or(&[]);
+    method == b"\r"
+        || method
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Methods are case-sensitive (RFC 9110 §9.1) and every registered one is upper-case; a
+/// method with lower-case letters is not one this server implements (Apache answers it
+/// 501, nginx 400).
+fn implemented_method(m: &str) -> bool {
+    !m.bytes().any(|b| b.is_ascii_lowercase())
+}
+
 /// A parsed request head, owning its data.
 #[derive(Debug)]
 pub(crate) struct Head {
@@ -164,8 +187,11 @@ fn parse_with<'b>(buf: &'b [u8], slots: &mut [httparse::Header<'b>]) -> Result<H
         }
         Err(_) => return Err(StatusCode::BAD_REQUEST),
     }
-    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
-        .map_err(|_| StatusCode::BAD_REQUEST)?;
+    let method_str = req.method.unwrap_or("");
+    let method = Method::from_bytes(method_str.as_bytes()).map_err(|_| StatusCode::BAD_REQUEST)?;
+    if !implemented_method(method_str) {
+        return Err(StatusCode::NOT_IMPLEMENTED);
+    }
     let uri = Uri::try_from(req.path.unwrap_or("")).map_err(|_| StatusCode::BAD_REQUEST)?;
     let version = match req.version {
         Some(0) => Version::HTTP_10,
@@ -283,5 +309,23 @@ mod tests {
             StatusCode::BAD_REQUEST
         );
         assert_eq!(first_line(b"\r\nGET /x\r\nHost"), "GET /x");
+        assert_eq!(
+            parse(b"get / HTTP/1.1\r\n\r\n", 0).unwrap_err(),
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+
+    #[test]
+    fn a_line_that_cannot_be_a_request_is_refused_before_its_end() {
+        assert_eq!(
+            scan_all(b"\x16\x03\x01\x02\x00"),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            scan_all(b"GE(T / HTTP/1.1"),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(scan_all(b"\r"), Scan::Partial);
+        assert_eq!(scan_all(b"\r\nGET /unfinished"), Scan::Partial);
     }
 }

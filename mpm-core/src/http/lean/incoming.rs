@@ -71,7 +71,10 @@ impl BodyError {
             BodyErrorKind::Malformed(s) => Some(*s),
             BodyErrorKind::TooLarge => Some(StatusCode::PAYLOAD_TOO_LARGE),
             BodyErrorKind::TimedOut => Some(StatusCode::REQUEST_TIMEOUT),
-            BodyErrorKind::Closed | BodyErrorKind::Io(_) | BodyErrorKind::Detached => None,
+            // An incomplete message (RFC 9112 §8): the client may have closed only its
+            // sending side and still read the answer.
+            BodyErrorKind::Closed => Some(StatusCode::BAD_REQUEST),
+            BodyErrorKind::Io(_) | BodyErrorKind::Detached => None,
         }
     }
 
@@ -202,17 +205,18 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// A link for a body framed as `framing` whose first bytes are `buf[pos..]`.
+    /// A link for the body of a request planned as `plan`, whose first bytes are
+    /// `buf[pos..]`, held to `limit` bytes.
     pub(crate) fn new(
         stream: Arc<TcpStream>,
-        timeout: Duration,
-        limits: &RequestLimits,
+        opts: &crate::http::HttpOptions,
         buf: Vec<u8>,
         pos: usize,
-        framing: Framing,
+        plan: &super::framing::Plan,
         limit: Option<u64>,
-        expect_continue: bool,
     ) -> Link {
+        let (timeout, limits) = (opts.timeout, &opts.limits);
+        let (framing, expect_continue) = (plan.framing, plan.expect_continue);
         let source = match framing {
             Framing::Length(0) => Source::Done,
             Framing::Length(n) => Source::Length(n),
@@ -411,6 +415,11 @@ impl LinkState {
                 Err(status) => return Err(BodyError::new(BodyErrorKind::Malformed(status))),
                 Ok(Step::Need(used)) => {
                     self.pos += used;
+                    // A declared chunk size over the limit fails before its data arrives.
+                    let declared = self.delivered.saturating_add(d.data_left());
+                    if self.limit.is_some_and(|l| declared > l) {
+                        return Err(BodyError::new(BodyErrorKind::TooLarge));
+                    }
                     return Ok(Advance::NeedRead);
                 }
                 Ok(Step::End(used, trailers)) => {
@@ -449,9 +458,10 @@ impl LinkState {
         matches!(self.source, Source::Done) && self.failed.is_none()
     }
 
-    /// Whether the client is still waiting for `100 Continue` (it may never send the body).
+    /// Whether the client may still be waiting for `100 Continue` (and may never send the
+    /// body): none was sent, and none of the body has arrived.
     pub(crate) fn continue_pending(&self) -> bool {
-        self.continue_pending
+        self.continue_pending && self.received == 0 && self.buf.len() <= self.pos
     }
 
     /// The body's error, if reading it failed.
@@ -466,23 +476,67 @@ impl LinkState {
     }
 }
 
+/// At most this much of a body the handler left unread is read and dropped to keep the
+/// connection; a longer rest closes it (RFC 9112 §9.3: a server may close instead).
+pub(crate) const DRAIN_MAX: u64 = 256 * 1024;
+
+/// How reading and dropping the rest of a body ended.
+#[derive(Debug)]
+pub(crate) enum Drained {
+    /// The body ended: the connection is where the next request starts.
+    Finished,
+    /// More than the bound was left: the connection cannot be reused.
+    TooLong,
+    /// The body failed (its error says whether to answer, and with what; the same error
+    /// is kept on the link for the connection).
+    Failed(BodyError),
+}
+
+impl Drained {
+    fn of(
+        r: Result<Option<Frame<Bytes>>, BodyError>,
+        dropped: &mut u64,
+        max: u64,
+    ) -> Option<Drained> {
+        match r {
+            Ok(Some(f)) => {
+                *dropped += f.data_ref().map_or(0, |d| d.len() as u64);
+                (*dropped > max).then_some(Drained::TooLong)
+            }
+            Ok(None) => Some(Drained::Finished),
+            Err(e) => Some(Drained::Failed(e)),
+        }
+    }
+}
+
 /// Read and drop the rest of a body the handler left unread, so the connection can serve
-/// the next request: at most `max` bytes, each read bounded as the body's are.
-pub(crate) async fn drain(link: &Link, max: u64) -> bool {
+/// the next request (and a framing error in it is found): at most `max` bytes, each read
+/// bounded as the body's are.
+pub(crate) async fn drain(link: &Link, max: u64) -> Drained {
     let mut sleep = None;
     let mut dropped = 0u64;
     loop {
         let next = std::future::poll_fn(|cx| link.poll_next(cx, &mut sleep)).await;
-        match next {
-            Ok(Some(f)) => {
-                dropped += f.data_ref().map_or(0, |d| d.len() as u64);
-                if dropped > max {
-                    return false;
-                }
-            }
-            Ok(None) => return true,
-            Err(_) => return false,
+        if let Some(d) = Drained::of(next, &mut dropped, max) {
+            return d;
         }
+    }
+}
+
+impl Link {
+    /// [`drain`], blocking (a blocking handler's thread).
+    pub(crate) fn drain_blocking(&self, max: u64) -> Drained {
+        let mut dropped = 0u64;
+        loop {
+            if let Some(d) = Drained::of(self.next_blocking(), &mut dropped, max) {
+                return d;
+            }
+        }
+    }
+
+    /// Whether the body was read to its end.
+    pub(crate) fn finished(&self) -> bool {
+        self.lock().finished()
     }
 }
 

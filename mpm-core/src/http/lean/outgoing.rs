@@ -84,13 +84,72 @@ fn broken(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what)
 }
 
+/// A handler's streamed response after a first look at its body.
+pub(crate) enum Settled {
+    /// The body was complete at once: a whole response.
+    Whole(Response<Bytes>),
+    /// The body goes on: these frames came first.
+    Streaming(Response<ResponseBody>, Vec<Result<Frame<Bytes>, BoxError>>),
+}
+
+/// Poll the body of `resp` without waiting, for up to [`SETTLE_FRAMES`] frames: a body
+/// that ends within them (a whole response boxed as a stream, as a tower service's
+/// usually are) becomes a whole response — written in one go, and known not to read the
+/// request body any more, so the connection can finish reading that first.
+pub(crate) async fn settle(resp: Response<ResponseBody>) -> Settled {
+    let (parts, mut body) = resp.into_parts();
+    let mut frames = Vec::new();
+    let mut whole: Option<Bytes> = Some(Bytes::new());
+    for _ in 0..SETTLE_FRAMES {
+        let polled = poll_fn(|cx| Poll::Ready(poll_body(&mut body, cx))).await;
+        match polled {
+            Poll::Ready(None) => {
+                if let Some(data) = whole {
+                    return Settled::Whole(Response::from_parts(parts, data));
+                }
+                break;
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                whole = match (whole, frame.data_ref()) {
+                    (Some(w), Some(d)) if w.is_empty() => Some(d.clone()),
+                    (Some(w), Some(d)) => {
+                        let mut joined = Vec::with_capacity(w.len() + d.len());
+                        joined.extend_from_slice(&w);
+                        joined.extend_from_slice(d);
+                        Some(Bytes::from(joined))
+                    }
+                    _ => None,
+                };
+                frames.push(Ok(frame));
+                if whole.as_ref().is_some_and(|w| w.len() > SETTLE_BYTES) {
+                    break;
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                frames.push(Err(e));
+                break;
+            }
+            Poll::Pending => break,
+        }
+    }
+    Settled::Streaming(Response::from_parts(parts, body), frames)
+}
+
+/// At most this many frames are looked at before a response is treated as streaming.
+const SETTLE_FRAMES: usize = 4;
+
+/// A response body larger than this is streamed even if it is ready at once.
+const SETTLE_BYTES: usize = 64 * 1024;
+
 /// Write `resp` (its head with `conn` and `framing`, then its body unless `head_request`
 /// or a bodiless status); returns the body bytes written. `trailers_ok`: the client said
 /// `TE: trailers`, so a chunked body's trailer fields are sent (otherwise dropped).
 /// An error means the connection cannot be reused (and the response may be truncated).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_stream(
     stream: &TcpStream,
     resp: Response<ResponseBody>,
+    first: Vec<Result<Frame<Bytes>, BoxError>>,
     head_request: bool,
     conn: ConnHeader,
     framing: OutFraming,
@@ -107,90 +166,131 @@ pub(crate) async fn send_stream(
         conn,
         framing,
     );
+    let mut out = Out {
+        stream,
+        head: Some(head),
+        framing,
+        sent: 0,
+        trailers: None,
+        trailers_ok,
+        timeout,
+    };
     if head_request || bodiless(parts.status) {
-        let r = write_parts(stream, [&head, &[], &[], &[]], timeout).await;
-        give_buf(head);
-        return r.map(|()| 0);
+        out.flush_head().await?;
+        return Ok(0);
     }
-    // Poll once before writing the head: a body that is ready at once (a whole response)
-    // goes out with its head in one write; one that is not (server-sent events, a slow
-    // producer) gets its head sent first, so the client sees the status without waiting.
-    let mut pending_head = Some(head);
-    let mut sent: u64 = 0;
-    let mut trailers: Option<HeaderMap> = None;
-    let chunked = framing == OutFraming::Chunked;
+    // Frames already polled go first. Then: poll without waiting, so a frame that is ready
+    // rides with the head in one write; when the body has nothing yet (server-sent
+    // events, a slow producer), the head goes out alone so the client sees the status.
+    for frame in first {
+        if out.frame(Some(frame)).await? {
+            return Ok(out.sent);
+        }
+    }
     loop {
-        let frame = match poll_fn(|cx| match poll_body(&mut body, cx) {
-            Poll::Ready(f) => Poll::Ready(Some(f)),
-            Poll::Pending => Poll::Ready(None),
-        })
-        .await
-        {
-            Some(f) => f,
-            None => {
-                if let Some(h) = pending_head.take() {
-                    let r = write_parts(stream, [&h, &[], &[], &[]], timeout).await;
-                    give_buf(h);
-                    r?;
-                }
+        let ready = poll_fn(|cx| Poll::Ready(poll_body(&mut body, cx))).await;
+        let frame = match ready {
+            Poll::Ready(f) => f,
+            Poll::Pending => {
+                out.flush_head().await?;
                 poll_fn(|cx| poll_body(&mut body, cx)).await
             }
         };
-        let head = pending_head.as_deref().unwrap_or(&[]);
+        if out.frame(frame).await? {
+            return Ok(out.sent);
+        }
+    }
+}
+
+/// The writing side of a streamed response.
+struct Out<'a> {
+    stream: &'a TcpStream,
+    /// The head, until it is written (with the first data, when there is some at once).
+    head: Option<Vec<u8>>,
+    framing: OutFraming,
+    sent: u64,
+    trailers: Option<HeaderMap>,
+    trailers_ok: bool,
+    timeout: Duration,
+}
+
+impl Out<'_> {
+    /// Write the head if it is still pending.
+    async fn flush_head(&mut self) -> io::Result<()> {
+        if let Some(h) = self.head.take() {
+            let r = write_parts(self.stream, [&h, &[], &[], &[]], self.timeout).await;
+            give_buf(h);
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Write `parts` after the head if it is still pending.
+    async fn write(&mut self, parts: [&[u8]; 3]) -> io::Result<()> {
+        let head = self.head.take();
+        let r = write_parts(
+            self.stream,
+            [head.as_deref().unwrap_or(&[]), parts[0], parts[1], parts[2]],
+            self.timeout,
+        )
+        .await;
+        if let Some(h) = head {
+            give_buf(h);
+        }
+        r
+    }
+
+    /// Handle one poll result of the body; returns whether the response is complete.
+    async fn frame(&mut self, frame: Option<Result<Frame<Bytes>, BoxError>>) -> io::Result<bool> {
+        let chunked = self.framing == OutFraming::Chunked;
         match frame {
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => {
                     if data.is_empty() {
-                        continue;
+                        return Ok(false);
                     }
-                    sent += data.len() as u64;
-                    if let OutFraming::Length(n) = framing {
-                        if sent > n {
+                    self.sent += data.len() as u64;
+                    if let OutFraming::Length(n) = self.framing {
+                        if self.sent > n {
                             return Err(broken(format!(
                                 "response body longer than its length ({n} bytes)"
                             )));
                         }
                     }
-                    let mut line = [0u8; 18];
-                    let r = if chunked {
+                    if chunked {
+                        let mut line = [0u8; 18];
                         let line = chunk_line(data.len(), &mut line);
-                        write_parts(stream, [head, line, &data, b"\r\n"], timeout).await
+                        self.write([line, &data, b"\r\n"]).await?;
                     } else {
-                        write_parts(stream, [head, &data, &[], &[]], timeout).await
-                    };
-                    if let Some(h) = pending_head.take() {
-                        give_buf(h);
+                        self.write([&data, &[], &[]]).await?;
                     }
-                    r?;
+                    Ok(false)
                 }
                 Err(frame) => {
                     if let Ok(t) = frame.into_trailers() {
-                        trailers.get_or_insert_with(HeaderMap::new).extend(t);
+                        self.trailers.get_or_insert_with(HeaderMap::new).extend(t);
                     }
+                    Ok(false)
                 }
             },
-            Some(Err(e)) => {
-                return Err(broken(format!("response body failed: {e}")));
-            }
+            Some(Err(e)) => Err(broken(format!("response body failed: {e}"))),
             None => {
-                if let OutFraming::Length(n) = framing {
-                    if sent != n {
+                if let OutFraming::Length(n) = self.framing {
+                    if self.sent != n {
                         return Err(broken(format!(
-                            "response body ended after {sent} of its {n} bytes"
+                            "response body ended after {} of its {n} bytes",
+                            self.sent
                         )));
                     }
                 }
                 let end = if chunked {
-                    last_chunk(trailers.as_ref().filter(|_| trailers_ok))
+                    let allowed = self.trailers.as_ref().filter(|_| self.trailers_ok);
+                    last_chunk(allowed)
                 } else {
                     Vec::new()
                 };
-                let r = write_parts(stream, [head, &end, &[], &[]], timeout).await;
-                if let Some(h) = pending_head.take() {
-                    give_buf(h);
-                }
-                r?;
-                return Ok(sent);
+                self.write([&end, &[], &[]]).await?;
+                Ok(true)
             }
         }
     }
