@@ -62,11 +62,13 @@ fn query_ms(uri: &http::Uri) -> u64 {
 }
 
 fn route(parts: &http::request::Parts, test_routes: bool) -> Route {
-    let probe = Request::from_parts(parts.clone(), Bytes::new());
-    if let Some(resp) = mpm::core::status_page::respond(&probe) {
-        return Route::Reply(resp);
-    }
     let path = parts.uri.path();
+    if path == mpm::core::status_page::PATH || path == mpm::core::status_page::METRICS_PATH {
+        let probe = Request::from_parts(parts.clone(), Bytes::new());
+        if let Some(resp) = mpm::core::status_page::respond(&probe) {
+            return Route::Reply(resp);
+        }
+    }
     if let Some(n) = path.strip_prefix("/bytes/") {
         return match n.parse() {
             Ok(n) => Route::Bytes(n),

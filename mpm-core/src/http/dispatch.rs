@@ -37,13 +37,14 @@ pub fn reply_stream(h: &dyn StreamHandler, req: Request<RequestBody>) -> Reply {
             "Internal Server Error\n",
         ));
     };
-    let what = format!("{} {}", req.method(), req.uri());
+    // Cheap clones (the URI shares its bytes), formatted only if the handler panics.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let writer = ResponseWriter::new(link);
     let req = req.map(BodyReader::new);
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| h.handle(req, writer))) {
         tracing::error!(
             panic = super::panic_message(&*p),
-            "handler panicked on {what}"
+            "handler panicked on {method} {uri}"
         );
         let _ = catch_unwind(AssertUnwindSafe(move || drop(p)));
     }

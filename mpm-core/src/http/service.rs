@@ -62,7 +62,8 @@ where
 /// log line, as [`super::call_handler`] does for blocking handlers.
 struct CatchPanic<T> {
     inner: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
-    what: String,
+    /// The request's method and target, formatted only if the handler panics.
+    what: (http::Method, http::Uri),
     on_panic: fn() -> T,
 }
 
@@ -76,7 +77,8 @@ impl<T> Future for CatchPanic<T> {
             Ok(p) => p,
             Err(panic) => {
                 let msg = super::panic_message(&*panic).to_string();
-                tracing::error!("async handler panicked on {}: {msg}", self.what);
+                let (method, uri) = &self.what;
+                tracing::error!("async handler panicked on {method} {uri}: {msg}");
                 self.inner = None;
                 Poll::Ready((self.on_panic)())
             }
@@ -96,10 +98,10 @@ fn internal_error_reply() -> Reply {
 
 /// Call an async handler with panics contained: a panic costs this one response a 500.
 pub fn call_async(h: &dyn AsyncHandler, req: Request<Bytes>) -> ResponseFuture {
-    let what = format!("{} {}", req.method(), req.uri());
+    let what = (req.method().clone(), req.uri().clone());
     let inner = std::panic::catch_unwind(AssertUnwindSafe(|| h.call(req))).ok();
     if inner.is_none() {
-        tracing::error!("async handler panicked on {what}");
+        tracing::error!("async handler panicked on {} {}", what.0, what.1);
     }
     Box::pin(CatchPanic {
         inner,
@@ -111,10 +113,10 @@ pub fn call_async(h: &dyn AsyncHandler, req: Request<Bytes>) -> ResponseFuture {
 /// Call a streaming async handler with panics contained (a panic before the response is
 /// a 500; one while its body streams cuts that connection).
 pub fn call_service(h: &dyn ServiceHandler, req: Request<RequestBody>) -> ReplyFuture {
-    let what = format!("{} {}", req.method(), req.uri());
+    let what = (req.method().clone(), req.uri().clone());
     let inner = std::panic::catch_unwind(AssertUnwindSafe(|| h.call(req))).ok();
     if inner.is_none() {
-        tracing::error!("async handler panicked on {what}");
+        tracing::error!("async handler panicked on {} {}", what.0, what.1);
     }
     Box::pin(CatchPanic {
         inner,

@@ -113,12 +113,15 @@ impl ResponseWriter {
         ResponseWriter { link }
     }
 
-    /// Write the head with `framing`; returns whether a body follows.
+    /// Write the head with `framing`, followed by `body` in the same write (a whole
+    /// response's body; it is not sent for HEAD or a bodiless status); returns whether a
+    /// body follows the head.
     fn write_head<B>(
         &self,
         resp: &Response<B>,
         framing: OutFraming,
         force_close: bool,
+        body: &[u8],
     ) -> io::Result<bool> {
         let mut st = self.link.lock();
         let p = st.respond;
@@ -146,8 +149,10 @@ impl ResponseWriter {
         st.written.close = close;
         st.written.head_sent = true;
         drop(st);
-        sync_io::write_all(&self.link.stream, &[&head], self.link.timeout)?;
-        Ok(!(p.head_request || bodiless(resp.status())))
+        let body_follows = !(p.head_request || bodiless(resp.status()));
+        let body = if body_follows { body } else { &[] };
+        sync_io::write_all(&self.link.stream, &[&head, body], self.link.timeout)?;
+        Ok(body_follows)
     }
 
     /// Send a whole response (its length is the body's).
@@ -157,12 +162,8 @@ impl ResponseWriter {
     /// 408, 413), and a body too long to drop closes the connection after `resp`.
     pub fn send(self, resp: Response<Bytes>) -> io::Result<()> {
         let (resp, force_close) = self.finish_request(resp)?;
-        let body_follows = {
-            let framing = OutFraming::Length(resp.body().len() as u64);
-            self.write_head(&resp, framing, force_close)?
-        };
-        if body_follows {
-            sync_io::write_all(&self.link.stream, &[resp.body()], self.link.timeout)?;
+        let framing = OutFraming::Length(resp.body().len() as u64);
+        if self.write_head(&resp, framing, force_close, resp.body())? {
             self.link.lock().written.bytes = resp.body().len() as u64;
         }
         self.link.lock().written.complete = true;
@@ -208,7 +209,7 @@ impl ResponseWriter {
             None if version11 => OutFraming::Chunked,
             None => OutFraming::UntilClose,
         };
-        let body_follows = self.write_head(&head, framing, false)?;
+        let body_follows = self.write_head(&head, framing, false, &[])?;
         let mut w = BodyWriter {
             link: self.link.clone(),
             framing,
