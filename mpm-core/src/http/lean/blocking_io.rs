@@ -125,8 +125,10 @@ impl ResponseWriter {
     ) -> io::Result<bool> {
         let mut st = self.link.lock();
         let p = st.respond;
+        let closing = st.closing.as_ref().is_some_and(|c| c.is_closed());
         let close = p.close
             || force_close
+            || closing
             || wants_close(resp.headers())
             || framing == OutFraming::UntilClose;
         let conn = if close {

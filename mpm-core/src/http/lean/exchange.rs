@@ -198,11 +198,17 @@ where
                 &plan,
                 limit,
             ));
-            l.lock().respond = RespondParams {
-                close: base_close,
-                http10: version == Version::HTTP_10,
-                head_request: is_head,
-            };
+            {
+                let mut st = l.lock();
+                st.respond = RespondParams {
+                    close: base_close,
+                    http10: version == Version::HTTP_10,
+                    head_request: is_head,
+                };
+                if conn.mode == BodyMode::Writer {
+                    st.closing = Some(conn.closing.clone());
+                }
+            }
             link = Some(l.clone());
             RequestBody::linked(l)
         }

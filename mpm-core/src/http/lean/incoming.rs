@@ -169,6 +169,9 @@ pub(crate) struct LinkState {
     pub(crate) respond: RespondParams,
     /// What a blocking handler's writer sent.
     pub(crate) written: Written,
+    /// The connection's graceful-stop signal: a response head written after it fired says
+    /// `Connection: close`.
+    pub(crate) closing: Option<crate::http::Closing>,
 }
 
 /// What the connection decided before calling a blocking streaming handler.
@@ -242,6 +245,7 @@ impl Link {
                 trailers: None,
                 respond: RespondParams::default(),
                 written: Written::default(),
+                closing: None,
             }),
         }
     }
