@@ -55,7 +55,10 @@ fn read_head(r: &mut BufReader<TcpStream>) -> String {
     let mut head = String::new();
     loop {
         let mut line = String::new();
-        assert!(r.read_line(&mut line).expect("read head") > 0, "EOF in head: {head}");
+        assert!(
+            r.read_line(&mut line).expect("read head") > 0,
+            "EOF in head: {head}"
+        );
         if line == "\r\n" {
             return head.to_ascii_lowercase();
         }
@@ -124,7 +127,11 @@ fn echo_upload(srv: &Server, len: u64) -> u64 {
 fn download(srv: &Server, len: u64) -> u64 {
     let mut s = TcpStream::connect(srv.addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(s, "GET /bytes/{len} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /bytes/{len} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut r = BufReader::with_capacity(256 * 1024, s);
     let head = read_head(&mut r);
     assert!(head.contains(&format!("content-length: {len}")), "{head}");
@@ -196,7 +203,8 @@ fn events_until_the_client_leaves(mpm: &'static str, kind: &str) {
     let srv = Server::start_with(mpm, "StartServers 1", &["--handler", kind]);
     let mut s = TcpStream::connect(srv.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /sse HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    s.write_all(b"GET /sse HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let mut r = BufReader::new(s);
     let head = read_head(&mut r);
     assert!(head.contains("content-type: text/event-stream"), "{head}");
@@ -211,7 +219,11 @@ fn events_until_the_client_leaves(mpm: &'static str, kind: &str) {
     // After the client leaves, the server's side of the connection sits in CLOSE_WAIT (or
     // ESTABLISHED) until the next event's write fails and the server closes it.
     let port = srv.addr.port();
-    assert_eq!(open_server_sockets(port), 1, "{mpm}/{kind}: the SSE connection");
+    assert_eq!(
+        open_server_sockets(port),
+        1,
+        "{mpm}/{kind}: the SSE connection"
+    );
     drop(r);
     assert!(
         wait_until(Duration::from_secs(10), || open_server_sockets(port) == 0),
