@@ -1,12 +1,11 @@
-//! A lean HTTP/1.1 connection: `httparse` for heads, no buffer held while idle.
-//!
-//! [`serve_lean`] has the contract of [`serve_http1`](super::serve_http1) — same arguments,
-//! same keep-alive rules, timeouts, observer transitions and lingering close — but a parked
-//! keep-alive connection costs only its socket and a few words of state: the read buffer is
-//! taken when the socket becomes readable and given back (to a small per-thread free list)
-//! as soon as the request's head and body are read; the response head is encoded into a
-//! buffer taken for the write. The per-request work runs in a boxed future that exists only
-//! while a request is being served, so the connection's own task stays small.
+//! The HTTP/1.1 engine every strategy serves through: `httparse` for heads, its own strict
+//! framing ([`framing`], [`chunked`]), bodies streamed with backpressure ([`incoming`],
+//! [`outgoing`], [`blocking_io`]), `101` upgrades ([`upgrade`]), and no buffer held while a
+//! connection is idle: a parked keep-alive connection costs its socket and a few words of
+//! state; the read buffer is taken when the socket becomes readable and given back (to a
+//! small per-thread free list) once the request is done with it; the response head is
+//! encoded into a buffer taken for the write. The per-request work runs in a boxed future
+//! that exists only while a request is being served, so the connection's task stays small.
 //!
 //! What it enforces is documented on [`serve_lean`].
 
@@ -118,18 +117,24 @@ enum Waited {
 
 /// Serve one HTTP/1.1 connection until it ends; returns what it did.
 ///
-/// A drop-in for [`serve_http1`](super::serve_http1) (same arguments, bounds, keep-alive
-/// rules, [`Closing`] handling, observer transitions and lingering close) that holds no
-/// buffer while the connection waits for a request: a parked keep-alive connection costs
-/// its socket and a few hundred bytes of task state. The read buffer is taken when the
-/// socket becomes readable and given back (to a small per-thread free list) once the
-/// request's head and body are read — unless it holds the start of a pipelined request,
-/// which is served next; the response head is encoded into a buffer taken for the write.
+/// Apache's keep-alive rules (`KeepAlive`, `KeepAliveTimeout`, `MaxKeepAliveRequests`),
+/// [`Closing`] (graceful restart: the next response says `Connection: close`), observer
+/// transitions for the scoreboard, and a lingering close at the end. No buffer is held
+/// while the connection waits for a request.
 ///
-/// `call` produces the response of each request (its body already read, at most
-/// `opts.max_body` bytes). Errors (client reset, malformed request, timeouts) end the
-/// connection and are logged at debug level only. Timeouts need a runtime with its timer
-/// enabled (`enable_all`).
+/// `call` answers each request with a [`Reply`]; how its body arrives is `mode`'s
+/// ([`BodyMode`]: read whole first, at most `opts.max_body` bytes; or streamed as the
+/// handler reads it, under `opts.body_limit`). The next request starts exactly where the
+/// framing says this one's body ends: a body the handler left unread is read and dropped
+/// (bounded) through the same decoder, or the connection closes. Errors (client reset,
+/// malformed request, timeouts) end the connection and are logged at debug level only.
+/// Timeouts need a runtime with its timer enabled (`enable_all`).
+///
+/// Framing (RFC 9112; see `framing.rs` and `chunked.rs` for each rule and its section):
+/// chunk sizes `1*HEXDIG`, extensions without CR/LF/CTL, CRLF line ends in chunked
+/// framing; one `Content-Length` of digits; `Transfer-Encoding` `chunked` once and last,
+/// never on HTTP/1.0 or beside `Content-Length`; exactly one valid `Host` on HTTP/1.1;
+/// the target's form matching the method; CONNECT answered 405. Any doubt: 400, close.
 ///
 /// Timeouts (Apache's core `Timeout` and mod_reqtimeout's `RequestReadTimeout`, from
 /// [`HttpOptions`]):
@@ -153,9 +158,8 @@ enum Waited {
 /// the connection.
 ///
 /// A request refused before its head could be parsed (400, 408, 414, 431, 505) is
-/// reported as the hyper path reports its rejections: `R`, `W`, `request_done`, no request
-/// line; it counts as a request in the summary. After a 408 the lingering close is the
-/// shorter one.
+/// reported `R`, `W`, `request_done`, with no request line; it counts as a request in the
+/// summary. After a 408 the lingering close is the shorter one.
 pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
