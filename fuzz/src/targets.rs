@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use http::{Request, Response};
 use mpm_core::config::ServerConfig;
-use mpm_core::http::{serve_http1, Closing, HttpOptions, RequestLimits};
+use mpm_core::http::{reply_blocking, serve_lean, BodyMode, Closing, HttpOptions, RequestLimits};
 use mpm_core::MpmKind;
 use std::cell::RefCell;
 use std::path::Path;
@@ -60,6 +60,7 @@ fn fuzz_options() -> HttpOptions {
         max_keep_alive_requests: 100,
         timeout: Duration::from_millis(500),
         max_body: 64 * 1024,
+        body_limit: Some(64 * 1024),
         limits: RequestLimits {
             request_line: 1024,
             field_size: 1024,
@@ -95,8 +96,8 @@ fn app(req: Request<Bytes>) -> Response<Bytes> {
     )))
 }
 
-/// Feed `data` as a client's bytes (then FIN) to `serve_http1` over loopback, reading
-/// everything the server answers. Returns the bytes answered.
+/// Feed `data` as a client's bytes (then FIN) to `serve_lean` (buffered bodies) over
+/// loopback, reading everything the server answers. Returns the bytes answered.
 pub fn http_request(data: &[u8]) -> usize {
     RIG.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -118,8 +119,9 @@ pub fn http_request(data: &[u8]) -> usize {
                 let client = tokio::net::TcpStream::connect(addr).await.ok()?;
                 let (server, peer) = listener.accept().await.ok()?;
                 let closing = Closing::new();
-                let call = |req: Request<Bytes>| std::future::ready(app(req));
-                let serve = serve_http1(server, peer, &opts, call, &(), &closing);
+                let call = |req| std::future::ready(reply_blocking(&app, req));
+                let mode = BodyMode::Buffered;
+                let serve = serve_lean(server, peer, &opts, mode, call, &(), &closing);
                 let talk = async move {
                     let (mut r, mut w) = client.into_split();
                     let write = async {

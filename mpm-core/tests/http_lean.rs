@@ -1,21 +1,23 @@
-//! The lean HTTP/1.1 connection path (`serve_lean`), driven by raw TCP clients: the
-//! behaviour suite of `http_conn.rs` (the hyper path) plus what the lean path does itself
-//! (pipelining, chunked bodies, `Expect`, request limits and deadlines, HTTP/1.0, HEAD, a
-//! random-bytes run).
+//! The HTTP/1.1 engine (`serve_lean`, and `serve_lean_blocking` as prefork and worker
+//! call it), driven by raw TCP clients: the connection behaviour suite (keep-alive rules,
+//! timeouts, the closing signal, observer transitions, panics) plus pipelining, chunked
+//! bodies, `Expect`, request limits and deadlines, HTTP/1.0, HEAD and a random-bytes run.
 //!
 //! Servers run in-process on 127.0.0.1:0, on their own thread and tokio runtime; clients are
 //! blocking `std` sockets with a read timeout on every read.
 //!
 //! Two ignored tests measure instead of asserting behaviour (run them with
 //! `cargo test --release -p mpm-core --test http_lean -- --ignored --nocapture`):
-//! `idle_memory_report` (memory per idle keep-alive connection, lean vs hyper, each in a
-//! fresh process) and `throughput_report` (`wrk -t1 -c50 -d5s` against both paths).
+//! `idle_memory_report` (memory per idle keep-alive connection, the engine vs a bare
+//! socket-holding floor, each in a fresh process) and `throughput_report`
+//! (`wrk -t1 -c50 -d5s` against the engine).
 
 use bytes::Bytes;
 use http::{Request, Response};
 use mpm_core::http::{
-    call_handler, serve_http1, serve_lean, Closing, ConnObserver, Handler, HttpHandler,
-    HttpOptions, RequestLimits,
+    boxed, current_thread_runtime, reply_async, reply_blocking, reply_service, reply_stream,
+    serve_lean, serve_lean_blocking, BodyMode, BodyReader, Closing, ConnObserver, Handler,
+    HttpHandler, HttpOptions, Reply, RequestBody, RequestLimits, ResponseBody, ResponseWriter,
 };
 use mpm_core::scoreboard::WorkerStatus;
 use std::io::{ErrorKind, Read, Write};
@@ -122,15 +124,16 @@ fn start(opts: HttpOptions) -> Server {
                 };
                 let (h, opts, closing, rec) = (h.clone(), opts.clone(), c2.clone(), r2.clone());
                 let task = tokio::spawn(async move {
-                    let call = |req: Request<Bytes>| {
+                    let call = |req: Request<RequestBody>| {
                         let h = h.clone();
                         async move {
-                            tokio::task::spawn_blocking(move || call_handler(&*h, req))
+                            tokio::task::spawn_blocking(move || reply_blocking(&*h, req))
                                 .await
                                 .unwrap()
                         }
                     };
-                    serve_lean(s, peer, &opts, call, &*rec, &closing).await
+                    let mode = BodyMode::Buffered;
+                    serve_lean(s, peer, &opts, mode, call, &*rec, &closing).await
                 });
                 let p2 = p2.clone();
                 tokio::spawn(async move {
@@ -156,15 +159,12 @@ fn start_local(opts: HttpOptions) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
-    type Job = (
-        Request<Bytes>,
-        tokio::sync::oneshot::Sender<Response<Bytes>>,
-    );
+    type Job = (Request<RequestBody>, tokio::sync::oneshot::Sender<Reply>);
     let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
     std::thread::spawn(move || {
         let h: Arc<dyn HttpHandler> = Arc::new(app);
         for (req, reply) in rx {
-            let _ = reply.send(call_handler(&*h, req));
+            let _ = reply.send(reply_blocking(&*h, req));
         }
     });
     std::thread::spawn(move || {
@@ -190,10 +190,29 @@ fn start_local(opts: HttpOptions) -> SocketAddr {
                             rx.await.unwrap()
                         }
                     };
-                    serve_lean(s, peer, &opts, call, &(), &closing).await
+                    serve_lean(s, peer, &opts, BodyMode::Buffered, call, &(), &closing).await
                 });
             }
         });
+    });
+    addr
+}
+
+/// A blocking server as prefork's child and worker's threads run it: accept, then
+/// `serve_lean_blocking` on the thread's own current-thread runtime, one connection at a
+/// time.
+fn start_blocking(opts: HttpOptions) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = current_thread_runtime().unwrap();
+        let handler = Handler::http(app);
+        let closing = Closing::new();
+        for s in listener.incoming() {
+            let Ok(s) = s else { continue };
+            let peer = s.peer_addr().unwrap();
+            serve_lean_blocking(&rt, s, peer, &opts, &handler, &(), &closing);
+        }
     });
     addr
 }
@@ -277,18 +296,60 @@ impl Client {
         (resp, head_end)
     }
 
+    /// A whole response: its body by `Content-Length`, or chunked (trailers dropped).
     fn response(&mut self) -> Resp {
         let (mut resp, head_end) = self.head();
-        let len: usize = resp
-            .header("content-length")
-            .map(|v| v.parse().unwrap())
-            .unwrap_or(0);
-        while self.buf.len() < head_end + len {
+        self.buf.drain(..head_end);
+        let chunked = resp
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        resp.body = if chunked {
+            assert!(resp.header("content-length").is_none(), "{resp:?}");
+            self.chunked_body()
+        } else {
+            let len: usize = resp
+                .header("content-length")
+                .map(|v| v.parse().unwrap())
+                .unwrap_or(0);
+            self.take(len)
+        };
+        resp
+    }
+
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
             assert!(self.fill() > 0, "EOF inside a response body");
         }
-        resp.body = self.buf[head_end..head_end + len].to_vec();
-        self.buf.drain(..head_end + len);
-        resp
+        self.buf.drain(..n).collect()
+    }
+
+    /// The next line, without its CRLF.
+    fn line(&mut self) -> String {
+        let end = loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                break i;
+            }
+            assert!(self.fill() > 0, "EOF inside a chunked body");
+        };
+        let line = String::from_utf8(self.buf[..end].to_vec()).unwrap();
+        self.buf.drain(..end + 2);
+        line
+    }
+
+    fn chunked_body(&mut self) -> Vec<u8> {
+        let mut body = Vec::new();
+        loop {
+            let line = self.line();
+            let size = line.split(';').next().unwrap().trim();
+            let size = usize::from_str_radix(size, 16).unwrap_or_else(|_| panic!("{line:?}"));
+            if size == 0 {
+                while !self.line().is_empty() {}
+                return body;
+            }
+            body.extend(self.take(size));
+            assert_eq!(self.take(2), b"\r\n", "chunk not followed by CRLF");
+        }
     }
 
     /// A response to HEAD: a head only, whatever its Content-Length says.
@@ -323,7 +384,7 @@ fn statuses(ev: &[Ev]) -> String {
         .collect()
 }
 
-// ---- The behaviour suite of the hyper path ---------------------------------------------
+// ---- The connection behaviour suite -----------------------------------------------------
 
 #[test]
 fn get_is_answered() {
@@ -581,6 +642,23 @@ fn event_shaped_server_serves_and_survives_panics() {
 }
 
 #[test]
+fn blocking_variant_serves_and_survives_panics() {
+    let addr = start_blocking(HttpOptions {
+        max_keep_alive_requests: 3,
+        ..opts()
+    });
+    let mut c = Client::connect(addr);
+    assert_eq!(c.get("/one").body, b"hello /one");
+    assert_eq!(c.get("/panic").status, 500);
+    let r = c.get("/three");
+    assert_eq!(r.status, 200);
+    assert!(r.closes());
+    c.expect_eof();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.get("/again").status, 200);
+}
+
+#[test]
 fn http10_without_keep_alive_is_closed() {
     let srv = start(opts());
     let mut c = Client::connect(srv.addr);
@@ -679,7 +757,370 @@ fn closing_cuts_the_first_request_wait_to_the_keep_alive_timeout() {
     assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
 
-// ---- What the lean path does itself ----------------------------------------------------
+// ---- Every handler kind, under both server shapes --------------------------------------
+
+/// A blocking streaming handler: the body through `Read`, the response through the writer.
+fn stream_app(req: Request<BodyReader>, res: ResponseWriter) {
+    let path = req.uri().path().to_string();
+    let mut body = req.into_body();
+    let _ = match path.as_str() {
+        "/panic" => panic!("streaming handler exploded on purpose"),
+        "/ignore" => res.send(Response::new(Bytes::from_static(b"ignored"))),
+        "/chunks" => res.start(Response::new(())).and_then(|mut w| {
+            for part in [&b"ab"[..], b"cd", b"ef"] {
+                w.write_all(part)?;
+            }
+            w.finish()
+        }),
+        "/echo" => {
+            let mut all = Vec::new();
+            // On a body error the handler gives up: the engine answers the body's failure.
+            if body.read_to_end(&mut all).is_err() {
+                return;
+            }
+            res.send(Response::new(Bytes::from(all)))
+        }
+        p => res.send(Response::new(Bytes::from(format!("hello {p}")))),
+    };
+}
+
+/// A response body of a few frames and no known length, each frame ready only after the
+/// body has once said "not yet" (so it streams: the engine writes a body that is complete
+/// at once as a whole response instead).
+struct Frames {
+    parts: std::collections::VecDeque<Bytes>,
+    waited: bool,
+}
+
+impl http_body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.waited = !self.waited;
+        if self.waited {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(
+            self.parts
+                .pop_front()
+                .map(|b| Ok(http_body::Frame::data(b))),
+        )
+    }
+}
+
+/// An async streaming handler: the body as an `http_body::Body`, the response streamed.
+async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
+    use http_body_util::BodyExt;
+    let full = |b: Bytes| Response::new(boxed(http_body_util::Full::new(b)));
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        "/panic" => panic!("service handler exploded on purpose"),
+        "/ignore" => full(Bytes::from_static(b"ignored")),
+        "/chunks" => {
+            let parts = [&b"ab"[..], b"cd", b"ef"].map(Bytes::from_static);
+            Response::new(boxed(Frames {
+                parts: parts.into_iter().collect(),
+                waited: false,
+            }))
+        }
+        "/echo" => match req.into_body().collect().await {
+            Ok(all) => full(all.to_bytes()),
+            // The engine answers the body's failure whatever the handler says.
+            Err(_) => full(Bytes::from_static(b"body failed")),
+        },
+        p => full(Bytes::from(format!("hello {p}"))),
+    }
+}
+
+/// The four HTTP handler kinds, named.
+fn kinds() -> Vec<(&'static str, Handler)> {
+    vec![
+        ("http", Handler::http(app)),
+        ("stream", Handler::stream(stream_app)),
+        (
+            "async",
+            Handler::asynchronous(|req: Request<Bytes>| async move { app(req) }),
+        ),
+        ("service", Handler::service(service_app)),
+    ]
+}
+
+/// The streaming kinds only.
+fn streaming_kinds() -> Vec<(&'static str, Handler)> {
+    kinds()
+        .into_iter()
+        .filter(|(_, h)| h.body_mode() != BodyMode::Buffered)
+        .collect()
+}
+
+/// A server running `handler` as the strategies do: on a blocking thread
+/// (`serve_lean_blocking`, prefork/worker: one connection at a time, the socket as
+/// accepted), or event-shaped (a current-thread runtime with one `spawn_local` task per
+/// connection, `TCP_NODELAY` set; async kinds called inline, blocking ones on worker
+/// threads answering through a oneshot).
+fn start_kind(handler: Handler, event: bool, opts: HttpOptions) -> SocketAddr {
+    if !event {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let rt = current_thread_runtime().unwrap();
+            let closing = Closing::new();
+            for s in listener.incoming() {
+                let Ok(s) = s else { continue };
+                let peer = s.peer_addr().unwrap();
+                serve_lean_blocking(&rt, s, peer, &opts, &handler, &(), &closing);
+            }
+        });
+        return addr;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    type Job = (Request<RequestBody>, tokio::sync::oneshot::Sender<Reply>);
+    let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
+    for _ in 0..2 {
+        let (rx, handler) = (rx.clone(), handler.clone());
+        std::thread::spawn(move || {
+            for (req, tx) in rx {
+                let reply = match &handler {
+                    Handler::Http(h) => reply_blocking(h.as_ref(), req),
+                    Handler::Stream(h) => reply_stream(h.as_ref(), req),
+                    other => unreachable!("{other:?} runs inline"),
+                };
+                let _ = tx.send(reply);
+            }
+        });
+    }
+    std::thread::spawn(move || {
+        let rt = current_thread_runtime().unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let closing = Closing::new();
+            let mode = handler.body_mode();
+            loop {
+                let Ok((s, peer)) = l.accept().await else {
+                    continue;
+                };
+                // As the event child does (prefork and worker do not).
+                let _ = s.set_nodelay(true);
+                let (jobs, handler) = (jobs.clone(), handler.clone());
+                let (opts, closing) = (opts.clone(), closing.clone());
+                tokio::task::spawn_local(async move {
+                    let call = |req| {
+                        let (jobs, handler) = (jobs.clone(), handler.clone());
+                        async move {
+                            match &handler {
+                                Handler::Async(h) => return reply_async(h.as_ref(), req).await,
+                                Handler::Service(h) => return reply_service(h.as_ref(), req).await,
+                                _ => {}
+                            }
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            jobs.send((req, tx)).unwrap();
+                            rx.await.unwrap()
+                        }
+                    };
+                    serve_lean(s, peer, &opts, mode, call, &(), &closing).await
+                });
+            }
+        });
+    });
+    addr
+}
+
+/// Run `check` against a server of every kind in `kinds`, in both shapes.
+fn each_server(
+    kinds: Vec<(&'static str, Handler)>,
+    opts: HttpOptions,
+    check: impl Fn(&str, SocketAddr),
+) {
+    for (name, handler) in kinds {
+        for event in [false, true] {
+            let addr = start_kind(handler.clone(), event, opts.clone());
+            let shape = if event { "event" } else { "blocking" };
+            check(&format!("{name} handler, {shape} server"), addr);
+        }
+    }
+}
+
+#[test]
+fn every_handler_kind_serves_bodies_keep_alive_and_pipelining() {
+    each_server(kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let r = c.get("/x");
+        assert_eq!((r.status, &r.body[..]), (200, &b"hello /x"[..]), "{what}");
+        assert!(!r.closes(), "{what}: {r:?}");
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+        assert_eq!(c.response().body, b"hello", "{what}");
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.send("5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.body, b"hello world", "{what}");
+        assert!(!r.closes(), "{what}: {r:?}");
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert_eq!(c.response().status, 100, "{what}");
+        c.send("ping");
+        assert_eq!(c.response().body, b"ping", "{what}");
+        c.send(concat!(
+            "GET /p1 HTTP/1.1\r\nHost: t\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+            "GET /p3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        ));
+        assert_eq!(c.response().body, b"hello /p1", "{what}");
+        assert_eq!(c.response().body, b"abc", "{what}");
+        let r = c.response();
+        assert_eq!(r.body, b"hello /p3", "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+    });
+}
+
+#[test]
+fn every_handler_kind_answers_head_and_http10() {
+    each_server(kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        c.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
+        let r = c.head_response();
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(r.header("content-length"), Some("8"), "{what}: {r:?}");
+        // No body bytes followed the HEAD answer: the next response starts right away.
+        assert_eq!(c.get("/g").body, b"hello /g", "{what}");
+        c.send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.body, b"hello /old", "{what}");
+        assert_eq!(r.header("connection"), Some("keep-alive"), "{what}: {r:?}");
+        c.send("GET /again HTTP/1.0\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.body, b"hello /again", "{what}");
+        c.expect_eof();
+    });
+}
+
+#[test]
+fn streaming_handlers_send_chunked_responses() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let r = c.get("/chunks");
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(
+            r.header("transfer-encoding"),
+            Some("chunked"),
+            "{what}: {r:?}"
+        );
+        assert_eq!(r.body, b"abcdef", "{what}");
+        assert!(!r.closes(), "{what}: {r:?}");
+        // The chunked body ended properly: the connection is in sync.
+        assert_eq!(c.get("/next").body, b"hello /next", "{what}");
+        // HEAD: the head only.
+        c.send("HEAD /chunks HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(c.head_response().status, 200, "{what}");
+        assert_eq!(c.get("/after").body, b"hello /after", "{what}");
+    });
+}
+
+#[test]
+fn an_unread_request_body_is_drained_and_the_connection_goes_on() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        c.send("POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+        let r = c.response();
+        assert_eq!(r.body, b"ignored", "{what}");
+        assert!(!r.closes(), "{what}: {r:?}");
+        assert_eq!(c.get("/a").body, b"hello /a", "{what}");
+        c.send("POST /ignore HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.send("3\r\nabc\r\n0\r\n\r\n");
+        assert_eq!(c.response().body, b"ignored", "{what}");
+        assert_eq!(c.get("/b").body, b"hello /b", "{what}");
+        // Too much to drain (over 256 KiB): answered, then the connection closes.
+        let big = 1 << 20;
+        c.send(&format!(
+            "POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: {big}\r\n\r\n"
+        ));
+        let _ = c.s.write_all(&vec![b'x'; big]);
+        assert_eq!(c.response().body, b"ignored", "{what}");
+        c.expect_eof();
+    });
+}
+
+#[test]
+fn streamed_bodies_are_held_to_body_limit() {
+    let o = HttpOptions {
+        body_limit: Some(10),
+        ..opts()
+    };
+    each_server(streaming_kinds(), o.clone(), |what, addr| {
+        // Declared too large: refused before the handler runs.
+        let mut c = Client::connect(addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.status, 413, "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+        // (A blocking server lingers on a connection until its client closes.)
+        drop(c);
+        // Chunked, found too large while the handler reads it.
+        let mut c = Client::connect(addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.send("5\r\nhello\r\n5\r\nworld\r\n1\r\n!\r\n0\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.status, 413, "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+        drop(c);
+        // At the limit: served.
+        let mut c = Client::connect(addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+        assert_eq!(c.response().body, b"0123456789", "{what}");
+    });
+    // Buffered handlers are held to `max_body` instead.
+    let buffered: Vec<_> = kinds()
+        .into_iter()
+        .filter(|(_, h)| h.body_mode() == BodyMode::Buffered)
+        .collect();
+    each_server(buffered, o, |what, addr| {
+        let mut c = Client::connect(addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world");
+        assert_eq!(c.response().body, b"hello world", "{what}");
+    });
+}
+
+#[test]
+fn a_malformed_streamed_body_is_400_whatever_the_handler_answers() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        c.send("5\r\nhelloXX0\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.status, 400, "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+    });
+}
+
+#[test]
+fn streaming_handler_panics_are_500s_and_the_server_goes_on() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let r = c.get("/panic");
+        assert_eq!(r.status, 500, "{what}");
+        assert_eq!(r.body, b"Internal Server Error\n", "{what}");
+        // (A blocking server lingers on a connection until its client closes.)
+        drop(c);
+        assert_eq!(
+            Client::connect(addr).get("/new").body,
+            b"hello /new",
+            "{what}"
+        );
+    });
+}
+
+// ---- Framing, limits and deadlines -----------------------------------------------------
 
 #[test]
 fn three_pipelined_requests_in_one_write() {
@@ -1018,14 +1459,14 @@ fn the_connection_future_is_small() {
         let addr = l.local_addr().unwrap();
         let opts = opts();
         let closing = Closing::new();
-        let call = |_req: Request<Bytes>| std::future::ready(Response::new(Bytes::new()));
+        let call = |_req: Request<RequestBody>| {
+            std::future::ready(Reply::Full(Response::new(Bytes::new())))
+        };
         let s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let lean = serve_lean(s, addr, &opts, call, &(), &closing);
-        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let hyper = serve_http1(s, addr, &opts, call, &(), &closing);
-        let (lean, hyper) = (std::mem::size_of_val(&lean), std::mem::size_of_val(&hyper));
+        let lean = serve_lean(s, addr, &opts, BodyMode::Buffered, call, &(), &closing);
+        let lean = std::mem::size_of_val(&lean);
         println!(
-            "connection future: lean {lean} bytes, hyper {hyper} bytes (HttpOptions: {} bytes)",
+            "connection future: lean {lean} bytes (HttpOptions: {} bytes)",
             std::mem::size_of::<HttpOptions>()
         );
         assert!(lean <= 1024, "lean connection future is {lean} bytes");
@@ -1047,13 +1488,14 @@ impl Rng {
     }
 }
 
+/// Valid requests (HTTP/1.1 ones carry their Host), mutated by `fuzz_input`.
 const TEMPLATES: &[&str] = &[
     "GET /x HTTP/1.1\r\nHost: t\r\n\r\n",
     "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
-    "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\nabc\r\n0\r\nT: 1\r\n\r\n",
-    "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\n\r\n",
-    "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
-    "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+    "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n",
+    "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+    "GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
 ];
 
 fn fuzz_input(rng: &mut Rng) -> Vec<u8> {
@@ -1165,8 +1607,8 @@ fn random_bytes_never_panic_and_always_end_cleanly() {
 /// Which connection path a measurement server runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PathKind {
+    /// The engine (`serve_lean`).
     Lean,
-    Hyper,
     /// The floor: a task that only holds the socket and answers with a canned response.
     Bare,
 }
@@ -1175,7 +1617,6 @@ impl PathKind {
     fn parse(s: &str) -> PathKind {
         match s {
             "lean" => PathKind::Lean,
-            "hyper" => PathKind::Hyper,
             "bare" => PathKind::Bare,
             other => panic!("unknown path {other:?}"),
         }
@@ -1183,6 +1624,10 @@ impl PathKind {
 }
 
 const BENCH_BODY: &[u8] = b"hello, world!\n";
+
+fn bench_reply() -> Reply {
+    Reply::Full(Response::new(Bytes::from_static(BENCH_BODY)))
+}
 
 /// How the measurement server runs its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1199,17 +1644,14 @@ fn start_bench_server(path: PathKind, calls: Calls) -> (SocketAddr, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
-    type Job = (
-        Request<Bytes>,
-        tokio::sync::oneshot::Sender<Response<Bytes>>,
-    );
+    type Job = (Request<RequestBody>, tokio::sync::oneshot::Sender<Reply>);
     let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
     if calls == Calls::Pool {
         for _ in 0..2 {
             let rx = rx.clone();
             std::thread::spawn(move || {
                 for (_req, reply) in rx {
-                    let _ = reply.send(Response::new(Bytes::from_static(BENCH_BODY)));
+                    let _ = reply.send(bench_reply());
                 }
             });
         }
@@ -1239,35 +1681,28 @@ fn start_bench_server(path: PathKind, calls: Calls) -> (SocketAddr, String) {
                     continue;
                 };
                 let _ = s.set_nodelay(true);
+                if path == PathKind::Bare {
+                    tokio::task::spawn_local(bare(s));
+                    continue;
+                }
                 // One task per connection, shaped like the event child's: it owns clones of
                 // the options, the closing signal and the job sender.
-                macro_rules! conn_task {
-                    ($serve:ident) => {{
-                        let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
-                        tokio::task::spawn_local(async move {
-                            let call = |req| {
-                                let jobs = jobs.clone();
-                                async move {
-                                    if calls == Calls::Inline {
-                                        drop(req);
-                                        return Response::new(Bytes::from_static(BENCH_BODY));
-                                    }
-                                    let (tx, rx) = tokio::sync::oneshot::channel();
-                                    jobs.send((req, tx)).unwrap();
-                                    rx.await.unwrap()
-                                }
-                            };
-                            $serve(s, peer, &opts, call, &(), &closing).await
-                        });
-                    }};
-                }
-                match path {
-                    PathKind::Lean => conn_task!(serve_lean),
-                    PathKind::Hyper => conn_task!(serve_http1),
-                    PathKind::Bare => {
-                        tokio::task::spawn_local(bare(s));
-                    }
-                }
+                let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
+                tokio::task::spawn_local(async move {
+                    let call = |req| {
+                        let jobs = jobs.clone();
+                        async move {
+                            if calls == Calls::Inline {
+                                drop(req);
+                                return bench_reply();
+                            }
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            jobs.send((req, tx)).unwrap();
+                            rx.await.unwrap()
+                        }
+                    };
+                    serve_lean(s, peer, &opts, BodyMode::Buffered, call, &(), &closing).await
+                });
             }
         });
     });
@@ -1399,10 +1834,12 @@ fn idle_memory_child() {
     );
 }
 
-/// Memory per idle keep-alive connection, `serve_lean` vs `serve_http1`, each measured in a
-/// fresh process (this test binary re-run with `idle_memory_child`): N connections
-/// (MPM_IDLE_CONNS, default 5000) each answer one request, then the growth of the process's
-/// Rss/Pss is divided by N. Every held connection must then answer a second request.
+/// Memory per idle keep-alive connection, `serve_lean` vs the bare floor (a task holding
+/// only its socket), each measured in a fresh process (this test binary re-run with
+/// `idle_memory_child`): N connections (MPM_IDLE_CONNS, default 5000) each answer one
+/// request, then the growth of the process's Rss/Pss is divided by N. Every held
+/// connection must then answer a second request. MPM_IDLE_PATHS picks the paths
+/// (default `lean,bare`).
 #[test]
 #[ignore]
 fn idle_memory_report() {
@@ -1412,7 +1849,7 @@ fn idle_memory_report() {
         .unwrap_or(5000);
     let exe = std::env::current_exe().unwrap();
     let mut lean_pss = None;
-    let paths = std::env::var("MPM_IDLE_PATHS").unwrap_or_else(|_| "lean,hyper".into());
+    let paths = std::env::var("MPM_IDLE_PATHS").unwrap_or_else(|_| "lean,bare".into());
     for path in paths.split(',') {
         let out = std::process::Command::new(&exe)
             .args([
@@ -1463,10 +1900,10 @@ fn idle_memory_report() {
     );
 }
 
-/// `wrk -t1 -c50` against both paths (keep-alive and `Connection: close`, inline handler and
-/// worker-thread handler), alternating lean and hyper for MPM_WRK_ROUNDS rounds (default 3)
-/// of MPM_WRK_SECS seconds (default 5) so that noise from the rest of the machine hits both
-/// alike; prints the median requests/s and p99 per configuration. Skipped without `wrk`.
+/// `wrk -t1 -c50` against the engine (keep-alive and `Connection: close`, inline handler
+/// and worker-thread handler), MPM_WRK_ROUNDS rounds (default 3) of MPM_WRK_SECS seconds
+/// (default 5) per configuration; prints the median requests/s, its p99 and the connection
+/// thread's CPU per request. Skipped without `wrk`.
 #[test]
 #[ignore]
 fn throughput_report() {
@@ -1518,28 +1955,21 @@ fn throughput_report() {
     };
     for calls in [Calls::Inline, Calls::Pool] {
         let lean = start_bench_server(PathKind::Lean, calls);
-        let hyper = start_bench_server(PathKind::Hyper, calls);
         for close in [false, true] {
-            let mut results: Vec<Vec<(f64, String, f64)>> = vec![Vec::new(), Vec::new()];
-            for _ in 0..rounds {
-                results[0].push(wrk(&lean, close));
-                results[1].push(wrk(&hyper, close));
-            }
-            for (name, mut r) in ["lean", "hyper"].into_iter().zip(results) {
-                r.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let all: Vec<String> = r.iter().map(|(x, _, _)| format!("{x:.0}")).collect();
-                let (rps, p99, _) = &r[r.len() / 2];
-                let mut cpu: Vec<f64> = r.iter().map(|x| x.2).collect();
-                cpu.sort_by(f64::total_cmp);
-                let cpu = cpu[cpu.len() / 2];
-                println!(
-                    "{:>6} {:>10} {name:>5}: median {rps:>9.0} req/s (p99 {p99}), \
-                     {cpu:.1} µs CPU/request on the connection thread; runs {}",
-                    format!("{calls:?}"),
-                    if close { "close" } else { "keep-alive" },
-                    all.join(" "),
-                );
-            }
+            let mut r: Vec<(f64, String, f64)> = (0..rounds).map(|_| wrk(&lean, close)).collect();
+            r.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let all: Vec<String> = r.iter().map(|(x, _, _)| format!("{x:.0}")).collect();
+            let (rps, p99, _) = &r[r.len() / 2];
+            let mut cpu: Vec<f64> = r.iter().map(|x| x.2).collect();
+            cpu.sort_by(f64::total_cmp);
+            let cpu = cpu[cpu.len() / 2];
+            println!(
+                "{:>6} {:>10} lean: median {rps:>9.0} req/s (p99 {p99}), \
+                 {cpu:.1} µs CPU/request on the connection thread; runs {}",
+                format!("{calls:?}"),
+                if close { "close" } else { "keep-alive" },
+                all.join(" "),
+            );
         }
     }
 }

@@ -1,15 +1,15 @@
-//! Hostile and slow clients against the HTTP/1.1 glue: size limits (414/431) and
-//! mod_reqtimeout-style deadlines (silent client, slow head, slow body), under the async
-//! (`serve_http1`, as event) and the blocking (`serve_http1_blocking`, as prefork/worker)
-//! entry points.
+//! Hostile and slow clients against the HTTP/1.1 engine: size limits (414/431) and
+//! mod_reqtimeout-style deadlines (silent client, slow head, slow body), under an
+//! event-shaped server (`serve_lean` on a current-thread runtime, handlers on worker
+//! threads) and a blocking-thread one (`serve_lean_blocking`, as prefork/worker).
 //!
 //! Servers run in-process on 127.0.0.1:0; every client read has a deadline.
 
 use bytes::Bytes;
 use http::{Request, Response};
 use mpm_core::http::{
-    call_handler, current_thread_runtime, serve_http1, serve_http1_blocking, Closing, HttpHandler,
-    HttpOptions, RequestLimits,
+    current_thread_runtime, reply_blocking, serve_lean, serve_lean_blocking, BodyMode, Closing,
+    Handler, HttpHandler, HttpOptions, Reply, RequestBody, RequestLimits,
 };
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -22,37 +22,44 @@ fn app(req: Request<Bytes>) -> Response<Bytes> {
     Response::new(Bytes::from(format!("ok {}", req.body().len())))
 }
 
-/// An async server (one task per connection, handler on the blocking pool).
-fn start_async(opts: HttpOptions) -> SocketAddr {
+/// A server shaped like an event child: a current-thread runtime, one `spawn_local` task
+/// per connection, the blocking handler on worker threads answering through a oneshot.
+fn start_event(opts: HttpOptions) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
+    type Job = (Request<RequestBody>, tokio::sync::oneshot::Sender<Reply>);
+    let (jobs, rx) = crossbeam_channel::unbounded::<Job>();
+    for _ in 0..2 {
+        let rx = rx.clone();
+        std::thread::spawn(move || {
             let h: Arc<dyn HttpHandler> = Arc::new(app);
+            for (req, reply) in rx {
+                let _ = reply.send(reply_blocking(&*h, req));
+            }
+        });
+    }
+    std::thread::spawn(move || {
+        let rt = current_thread_runtime().unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
             let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            let opts = Arc::new(opts);
             let closing = Closing::new();
             loop {
                 let Ok((s, peer)) = l.accept().await else {
                     continue;
                 };
-                let (h, opts, closing) = (h.clone(), opts.clone(), closing.clone());
-                tokio::spawn(async move {
-                    let call = |req: Request<Bytes>| {
-                        let h = h.clone();
+                let (jobs, opts, closing) = (jobs.clone(), opts.clone(), closing.clone());
+                tokio::task::spawn_local(async move {
+                    let call = |req| {
+                        let jobs = jobs.clone();
                         async move {
-                            tokio::task::spawn_blocking(move || call_handler(&*h, req))
-                                .await
-                                .unwrap()
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            jobs.send((req, tx)).unwrap();
+                            rx.await.unwrap()
                         }
                     };
-                    serve_http1(s, peer, &opts, call, &(), &closing).await
+                    serve_lean(s, peer, &opts, BodyMode::Buffered, call, &(), &closing).await
                 });
             }
         });
@@ -66,19 +73,19 @@ fn start_blocking(opts: HttpOptions) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         let rt = current_thread_runtime().unwrap();
-        let h: Arc<dyn HttpHandler> = Arc::new(app);
+        let handler = Handler::http(app);
         let closing = Closing::new();
         for s in listener.incoming() {
             let Ok(s) = s else { continue };
             let peer = s.peer_addr().unwrap();
-            serve_http1_blocking(&rt, s, peer, &opts, &*h, &(), &closing);
+            serve_lean_blocking(&rt, s, peer, &opts, &handler, &(), &closing);
         }
     });
     addr
 }
 
 fn both(opts: HttpOptions) -> [SocketAddr; 2] {
-    [start_async(opts.clone()), start_blocking(opts)]
+    [start_event(opts.clone()), start_blocking(opts)]
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
