@@ -121,9 +121,6 @@ pub fn serve_connection(
     use crate::http::{self, Handler};
     let _span = observer.span(peer).entered();
     observer.connection(peer);
-    // As Apache does for every connection: a response written in two parts (a head, then
-    // its body) must not wait for the client's delayed ACK.
-    let _ = stream.set_nodelay(true);
     match handler {
         Handler::Connection(h) => {
             let _ = stream.set_nonblocking(false);

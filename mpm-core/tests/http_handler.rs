@@ -273,16 +273,21 @@ fn ten_exchanges(addr: std::net::SocketAddr, request: &[u8], ends: &[u8]) -> Dur
         assert!(got.starts_with(b"HTTP/1.1 200 "), "{text}");
     };
     exchange();
-    let t = Instant::now();
-    for _ in 0..10 {
-        exchange();
-    }
-    t.elapsed()
+    // The fastest of ten: a load spike slows some exchanges, but a response held by Nagle
+    // makes every one of them wait for the delayed ACK.
+    (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            exchange();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
 }
 
-/// ~1 ms for ten exchanges when nothing waits; over 400 ms when every response waits for
-/// Nagle and the client's delayed ACK (~40 ms each).
-const TEN_EXCHANGES: Duration = Duration::from_millis(200);
+/// Well under a millisecond per exchange when nothing waits; at least ~40 ms when every
+/// response waits for Nagle and the client's delayed ACK.
+const TEN_EXCHANGES: Duration = Duration::from_millis(25);
 
 #[test]
 fn stream_handler_whole_responses_go_out_in_one_write() {
@@ -297,7 +302,10 @@ fn stream_handler_whole_responses_go_out_in_one_write() {
     let addr = blocking_server(Handler::stream(echo), Entry::Engine);
     let req = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello";
     let took = ten_exchanges(addr, req, b"\r\n\r\nhello");
-    assert!(took < TEN_EXCHANGES, "10 keep-alive requests took {took:?}");
+    assert!(
+        took < TEN_EXCHANGES,
+        "the fastest of 10 keep-alive requests took {took:?}"
+    );
 }
 
 /// A response body of two frames, the second ready only after the body once said "not
@@ -344,7 +352,7 @@ fn streamed_responses(entry: Entry) {
         let took = ten_exchanges(blocking_server(handler, entry), req, ends);
         assert!(
             took < TEN_EXCHANGES,
-            "{what} via {entry:?}: 10 keep-alive requests took {took:?}"
+            "{what} via {entry:?}: the fastest of 10 keep-alive requests took {took:?}"
         );
     }
 }
@@ -357,17 +365,9 @@ fn streamed_responses_are_not_held_by_nagle_under_prefork_and_worker() {
     streamed_responses(Entry::Strategy);
 }
 
-/// FOUND WHILE PORTING (left ignored): `serve_lean_blocking` called directly — a public
-/// entry point documented as "serve one HTTP connection on the calling thread (prefork,
-/// worker)" — leaves Nagle on, so every streamed (chunked) response from either streaming
-/// handler kind waits ~40 ms for the client's delayed ACK (the head and each chunk are
-/// separate small writes). Prefork and worker are not affected since 4f334e2 (their
-/// `observe::serve_connection` sets `TCP_NODELAY`, test above); a caller of
-/// `serve_lean_blocking` must know to do the same. Fixed by setting `TCP_NODELAY` in
-/// `serve_lean_blocking` itself (or documenting that the caller must).
+/// The engine itself turns Nagle off, whoever calls it (found while porting the tests:
+/// `serve_lean_blocking` called directly left it on).
 #[test]
-#[ignore = "serve_lean_blocking leaves Nagle on: a streamed response waits ~40 ms for the \
-            client's delayed ACK unless the caller set TCP_NODELAY"]
 fn streamed_responses_are_not_held_by_nagle_through_serve_lean_blocking() {
     streamed_responses(Entry::Engine);
 }

@@ -174,6 +174,9 @@ where
     Fut: Future<Output = Reply>,
 {
     let accepted = Instant::now();
+    // As Apache does for every connection: a response written in parts (a head, then its
+    // body; chunk after chunk) must not wait for the client's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let conn = Conn {
         stream: Arc::new(stream),
         peer,
