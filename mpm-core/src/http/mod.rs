@@ -26,6 +26,9 @@ mod tower;
 
 pub use blocking::serve_lean_blocking;
 pub use dispatch::{reply_async, reply_blocking, reply_service, reply_stream};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use lean::fuzzing;
 pub use lean::{
     boxed, serve_lean, BodyError, BodyMode, BodyReader, BodyWriter, BoxError, HandOff,
     HandOffFuture, OnUpgrade, Reply, RequestBody, ResponseBody, ResponseWriter, UpgradeError,

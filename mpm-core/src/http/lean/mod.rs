@@ -14,6 +14,8 @@ mod body;
 mod chunked;
 mod exchange;
 mod framing;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod head;
 mod incoming;
 mod io;
