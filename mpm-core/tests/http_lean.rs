@@ -766,6 +766,17 @@ fn stream_app(req: Request<BodyReader>, res: ResponseWriter) {
     let _ = match path.as_str() {
         "/panic" => panic!("streaming handler exploded on purpose"),
         "/ignore" => res.send(Response::new(Bytes::from_static(b"ignored"))),
+        "/sized" => {
+            let mut head = Response::new(());
+            head.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(SIZED));
+            res.start(head).and_then(|mut w| {
+                for _ in 0..SIZED / 4096 {
+                    w.write_all(&[b's'; 4096])?;
+                }
+                w.finish()
+            })
+        }
         "/chunks" => res.start(Response::new(())).and_then(|mut w| {
             for part in [&b"ab"[..], b"cd", b"ef"] {
                 w.write_all(part)?;
@@ -812,6 +823,32 @@ impl http_body::Body for Frames {
     }
 }
 
+/// `SIZED` bytes of `s` in 4 KiB frames, all ready at once, with an exact size hint that
+/// shrinks as frames are taken (as a real body's does).
+struct Sized {
+    left: usize,
+}
+
+const SIZED: usize = 200 * 1024;
+
+impl http_body::Body for Sized {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let n = self.left.min(4096);
+        self.left -= n;
+        std::task::Poll::Ready(
+            (n > 0).then(|| Ok(http_body::Frame::data(Bytes::from(vec![b's'; n])))),
+        )
+    }
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left as u64)
+    }
+}
+
 /// An async streaming handler: the body as an `http_body::Body`, the response streamed.
 async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
     use http_body_util::BodyExt;
@@ -820,6 +857,7 @@ async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
     match path.as_str() {
         "/panic" => panic!("service handler exploded on purpose"),
         "/ignore" => full(Bytes::from_static(b"ignored")),
+        "/sized" => Response::new(boxed(Sized { left: SIZED })),
         "/chunks" => {
             let parts = [&b"ab"[..], b"cd", b"ef"].map(Bytes::from_static);
             Response::new(boxed(Frames {
@@ -1021,6 +1059,22 @@ fn streaming_handlers_send_chunked_responses() {
         c.send("HEAD /chunks HTTP/1.1\r\nHost: t\r\n\r\n");
         assert_eq!(c.head_response().status, 200, "{what}");
         assert_eq!(c.get("/after").body, b"hello /after", "{what}");
+    });
+}
+
+/// A body of known length is sent with its whole length, however many of its frames the
+/// engine took before writing the head (found by the 1 GiB download test: the length was
+/// once read from the size hint after two frames were taken).
+#[test]
+fn a_sized_streamed_response_states_its_whole_length() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let r = c.get("/sized");
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(r.header("content-length"), Some("204800"), "{what}: {r:?}");
+        assert_eq!(r.body.len(), SIZED, "{what}");
+        assert!(r.body.iter().all(|&b| b == b's'), "{what}");
+        assert_eq!(c.get("/next").body, b"hello /next", "{what}");
     });
 }
 

@@ -281,10 +281,15 @@ where
             return after_response(conn, link, w.close, pipelined).await;
         }
         Reply::Full(r) => Ok(r),
-        Reply::Stream(r) => match settle(r).await {
-            Settled::Whole(r) => Ok(r),
-            Settled::Streaming(r, first) => Err((r, first)),
-        },
+        Reply::Stream(r) => {
+            // The framing is decided from the body as the handler returned it (its size
+            // hint shrinks as frames are taken).
+            let framing = framing_of(&r, version);
+            match settle(r).await {
+                Settled::Whole(r) => Ok(r),
+                Settled::Streaming(r, first) => Err((r, first, framing)),
+            }
+        }
     };
     let mut forced_close = false;
     if let Some(l) = &link {
@@ -320,14 +325,14 @@ where
     }
     let status = match &resp {
         Ok(r) => r.status(),
-        Err((r, _)) => r.status(),
+        Err((r, _, _)) => r.status(),
     };
     if status == StatusCode::SWITCHING_PROTOCOLS {
         return switch_protocols(conn, resp, upgrade_tx, buf, pos, is_head, summary).await;
     }
     let (headers, out_framing) = match &resp {
         Ok(r) => (r.headers(), OutFraming::Length(r.body().len() as u64)),
-        Err((r, _)) => (r.headers(), framing_of(r, version)),
+        Err((r, _, framing)) => (r.headers(), *framing),
     };
     let last = base_close
         || forced_close
@@ -343,7 +348,7 @@ where
     };
     let sent = match resp {
         Ok(r) => send(conn, &r, is_head, conn_header, summary).await,
-        Err((r, first)) => {
+        Err((r, first, _)) => {
             let timeout = opts.timeout;
             let framing = out_framing;
             match send_stream(
@@ -431,7 +436,7 @@ async fn after_response<F>(
 /// sent past the head) to the handler's [`OnUpgrade`] and wait until it is done with it.
 async fn switch_protocols<F>(
     conn: &Conn<'_, F>,
-    resp: Result<Response<Bytes>, (Response<super::ResponseBody>, Vec<FirstFrame>)>,
+    resp: Result<Response<Bytes>, Streamed>,
     upgrade_tx: Option<tokio::sync::oneshot::Sender<Upgraded>>,
     buf: Vec<u8>,
     pos: usize,
@@ -452,7 +457,7 @@ async fn switch_protocols<F>(
     };
     let head = match resp {
         Ok(r) => r,
-        Err((r, _)) => r.map(|_| Bytes::new()),
+        Err((r, _, _)) => r.map(|_| Bytes::new()),
     };
     // Bodiless status: the head goes out with the handler's `Connection` and `Upgrade`.
     if !send(conn, &head, false, ConnHeader::Keep, summary).await {
@@ -471,6 +476,9 @@ async fn switch_protocols<F>(
 
 /// A frame a streamed response body yielded before its head was written.
 type FirstFrame = Result<http_body::Frame<Bytes>, super::BoxError>;
+
+/// A streamed response, the frames already taken from its body, and its framing.
+type Streamed = (Response<super::ResponseBody>, Vec<FirstFrame>, OutFraming);
 
 /// Report and write one whole response; false if the write failed.
 pub(super) async fn send<F>(
