@@ -28,6 +28,9 @@ pub use mpm_core::{
     Server, ServerConfig,
 };
 
+mod registry;
+pub use registry::Registry;
+
 #[cfg(feature = "event")]
 pub use mpm_event::EventMpm;
 #[cfg(feature = "prefork")]
@@ -50,15 +53,12 @@ pub type Selected = mpm_prefork::PreforkMpm;
 
 /// The strategies compiled into this build, in selection priority.
 pub fn compiled_in() -> Vec<MpmKind> {
-    MpmKind::ALL
-        .into_iter()
-        .filter(|k| mpm_for(*k).is_some())
-        .collect()
+    Registry::compiled_in().kinds()
 }
 
 /// The default strategy of this build (see [`Selected`]).
 pub fn default_kind() -> MpmKind {
-    compiled_in()[0]
+    Selected::default().kind()
 }
 
 /// The default strategy, boxed for [`Server::new`].
@@ -66,16 +66,7 @@ pub fn selected() -> Box<dyn Mpm> {
     Box::new(Selected::default())
 }
 
-/// The strategy named `kind`, if this build has it.
+/// The strategy labelled `kind`, if this build has it.
 pub fn mpm_for(kind: MpmKind) -> Option<Box<dyn Mpm>> {
-    match kind {
-        #[cfg(feature = "prefork")]
-        MpmKind::Prefork => Some(Box::new(mpm_prefork::PreforkMpm)),
-        #[cfg(feature = "worker")]
-        MpmKind::Worker => Some(Box::new(mpm_worker::WorkerMpm)),
-        #[cfg(feature = "event")]
-        MpmKind::Event => Some(Box::new(mpm_event::EventMpm)),
-        #[allow(unreachable_patterns)]
-        _ => None,
-    }
+    Registry::compiled_in().take(kind.name())
 }

@@ -75,6 +75,35 @@ impl ChildSignals {
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.pipe.fd()
     }
+
+    /// The same notification for an asynchronous loop: [`StopWatch::requested`] completes
+    /// once a graceful stop is requested. Call it inside the child's tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the descriptor cannot be duplicated or registered with the runtime.
+    pub fn watch(&self) -> std::io::Result<StopWatch> {
+        let fd = self.pipe.fd().try_clone_to_owned()?;
+        Ok(StopWatch {
+            fd: crate::sys::fd::async_fd(fd)?,
+        })
+    }
+}
+
+/// Waits asynchronously for the master's graceful-stop request (see
+/// [`ChildSignals::watch`]).
+#[derive(Debug)]
+pub struct StopWatch {
+    fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+}
+
+impl StopWatch {
+    /// Completes when a graceful stop has been requested (at once if it already was).
+    /// Cancel-safe: use it in `select!` as often as needed.
+    pub async fn requested(&self) {
+        // The pipe is never drained, so once readable it stays readable.
+        let _ = self.fd.readable().await;
+    }
 }
 
 /// Facts about the running child, for handlers (e.g. a status page) that need them.

@@ -83,6 +83,14 @@ pub enum Error {
     /// The shared-memory scoreboard could not be created.
     #[error("unable to create or access scoreboard: {0}")]
     Scoreboard(io::Error),
+    /// The strategy does not serve this kind of handler (checked before any fork).
+    #[error("the {mpm} MPM cannot serve this handler: {reason}")]
+    UnsupportedHandler {
+        /// The strategy's name.
+        mpm: &'static str,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// The `User` or `Group` could not be resolved or assumed.
     #[error("{0}")]
     Privileges(String),

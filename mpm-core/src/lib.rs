@@ -41,6 +41,8 @@ pub mod mpm;
 pub mod notify;
 pub mod observe;
 pub mod pidfile;
+pub mod policy;
+pub mod rules;
 pub mod scoreboard;
 pub mod server;
 pub mod status;

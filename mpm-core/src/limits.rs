@@ -34,6 +34,7 @@
 use crate::config::Directives;
 use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
+use crate::rules::{SpareUnit, WarningLog};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -77,17 +78,17 @@ impl Limits {
     /// The low-water mark of idle capacity, in the unit maintenance counts: idle processes
     /// for prefork, idle threads for worker/event.
     pub fn min_spare(&self) -> u32 {
-        match self.kind {
-            MpmKind::Prefork => self.min_spare_servers,
-            _ => self.min_spare_threads,
+        match self.kind.rules().spare_unit() {
+            SpareUnit::Processes => self.min_spare_servers,
+            SpareUnit::Threads => self.min_spare_threads,
         }
     }
 
     /// The high-water mark of idle capacity, in the same unit as [`Limits::min_spare`].
     pub fn max_spare(&self) -> u32 {
-        match self.kind {
-            MpmKind::Prefork => self.max_spare_servers,
-            _ => self.max_spare_threads,
+        match self.kind.rules().spare_unit() {
+            SpareUnit::Processes => self.max_spare_servers,
+            SpareUnit::Threads => self.max_spare_threads,
         }
     }
 }
@@ -157,48 +158,7 @@ pub const DEFAULT_ASYNC_REQUEST_WORKER_FACTOR: f64 = 2.0;
 
 /// The defaults and compile-time limits of `kind`, as Apache 2.4 sets them.
 pub fn defaults(kind: MpmKind) -> Defaults {
-    match kind {
-        MpmKind::Prefork => Defaults {
-            start_servers: 5,
-            server_limit: 256,
-            max_server_limit: 200_000,
-            thread_limit: 1,
-            max_thread_limit: 1,
-            threads_per_child: 1,
-            max_request_workers: 256,
-            min_spare: 5,
-            max_spare: 10,
-        },
-        MpmKind::Worker | MpmKind::Event => Defaults {
-            start_servers: 3,
-            server_limit: 16,
-            max_server_limit: 20_000,
-            thread_limit: 64,
-            max_thread_limit: if kind == MpmKind::Event {
-                100_000
-            } else {
-                20_000
-            },
-            threads_per_child: 25,
-            max_request_workers: 16 * 25,
-            // DEFAULT_MIN_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD, DEFAULT_MAX_FREE_DAEMON × it.
-            min_spare: 3 * 25,
-            max_spare: 10 * 25,
-        },
-    }
-}
-
-/// Collects warnings in both forms.
-struct Log(Vec<Warning>);
-
-impl Log {
-    fn warn(&mut self, directive: &str, startup: String, restart: String) {
-        self.0.push(Warning {
-            directive: directive.to_string(),
-            startup,
-            restart,
-        });
-    }
+    kind.rules().defaults()
 }
 
 /// Validate `d` for `kind` with Apache's rules; `retained` is `Some` on a restart.
@@ -215,12 +175,9 @@ pub fn validate(
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
-    let def = defaults(kind);
-    let mut log = Log(Vec::new());
-    let v = match kind {
-        MpmKind::Prefork => prefork(d, &def, retained, &mut log),
-        MpmKind::Worker | MpmKind::Event => threaded(kind, d, &def, retained, &mut log),
-    };
+    let def = kind.rules().defaults();
+    let mut log = WarningLog::default();
+    let v = kind.rules().clamp(d, &def, retained, &mut log);
     let factor = d
         .async_request_worker_factor
         .unwrap_or(DEFAULT_ASYNC_REQUEST_WORKER_FACTOR)
@@ -254,303 +211,4 @@ pub fn validate(
 
 fn to_u32(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
-}
-
-/// The numbers being validated, as Apache's globals (signed, like its `int`s).
-#[derive(Default)]
-struct Work {
-    start_servers: i64,
-    server_limit: i64,
-    thread_limit: i64,
-    threads_per_child: i64,
-    max_request_workers: i64,
-    max_daemons: i64,
-    min_spare_servers: i64,
-    max_spare_servers: i64,
-    min_spare_threads: i64,
-    max_spare_threads: i64,
-}
-
-/// Steps 1–2 shared by all MPMs: ServerLimit range, then the restart rule.
-fn check_server_limit(
-    mut server_limit: i64,
-    def: &Defaults,
-    retained: Option<Retained>,
-    log: &mut Log,
-) -> i64 {
-    let max = def.max_server_limit;
-    if server_limit > max {
-        log.warn(
-            "ServerLimit",
-            format!(
-                "WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} \
-                 servers, decreasing to {max}."
-            ),
-            format!(
-                "ServerLimit of {server_limit} exceeds compile-time limit of {max}, \
-                 decreasing to match"
-            ),
-        );
-        server_limit = max;
-    } else if server_limit < 1 {
-        log.warn(
-            "ServerLimit",
-            format!("WARNING: ServerLimit of {server_limit} not allowed, increasing to 1."),
-            format!("ServerLimit of {server_limit} not allowed, increasing to 1"),
-        );
-        server_limit = 1;
-    }
-    if let Some(r) = retained {
-        let first = i64::from(r.server_limit);
-        if server_limit != first {
-            let msg = format!(
-                "changing ServerLimit to {server_limit} from original value of {first} \
-                 not allowed during restart"
-            );
-            log.warn("ServerLimit", msg.clone(), msg);
-            server_limit = first;
-        }
-    }
-    server_limit
-}
-
-fn warn_start_servers(start: &mut i64, log: &mut Log) {
-    if *start < 1 {
-        log.warn(
-            "StartServers",
-            format!("WARNING: StartServers of {start} not allowed, increasing to 1."),
-            format!("StartServers of {start} not allowed, increasing to 1"),
-        );
-        *start = 1;
-    }
-}
-
-fn warn_min_spare(name: &str, min: &mut i64, log: &mut Log) {
-    if *min < 1 {
-        log.warn(
-            name,
-            format!(
-                "WARNING: {name} of {min} not allowed, increasing to 1 to avoid almost \
-                 certain server failure. Please read the documentation."
-            ),
-            format!("{name} of {min} not allowed, increasing to 1"),
-        );
-        *min = 1;
-    }
-}
-
-/// `prefork_check_config`, then the fix-ups of `prefork_run` with one bucket.
-fn prefork(d: &Directives, def: &Defaults, retained: Option<Retained>, log: &mut Log) -> Work {
-    const BUCKETS: i64 = 1;
-    let server_limit = check_server_limit(
-        d.server_limit.unwrap_or(def.server_limit),
-        def,
-        retained,
-        log,
-    );
-    let mut mrw = d.max_request_workers.unwrap_or(def.max_request_workers);
-    if mrw > server_limit {
-        log.warn(
-            "MaxRequestWorkers",
-            format!(
-                "WARNING: MaxRequestWorkers of {mrw} exceeds ServerLimit value of \
-                 {server_limit} servers, decreasing MaxRequestWorkers to {server_limit}. \
-                 To increase, please see the ServerLimit directive."
-            ),
-            format!(
-                "MaxRequestWorkers of {mrw} exceeds ServerLimit value of {server_limit}, \
-                 decreasing to match"
-            ),
-        );
-        mrw = server_limit;
-    } else if mrw < 1 {
-        log.warn(
-            "MaxRequestWorkers",
-            format!("WARNING: MaxRequestWorkers of {mrw} not allowed, increasing to 1."),
-            format!("MaxRequestWorkers of {mrw} not allowed, increasing to 1"),
-        );
-        mrw = 1;
-    }
-    let mut start = d.start_servers.unwrap_or(def.start_servers);
-    warn_start_servers(&mut start, log);
-    let mut min_free = d.min_spare_servers.unwrap_or(def.min_spare);
-    warn_min_spare("MinSpareServers", &mut min_free, log);
-    let mut max_free = d.max_spare_servers.unwrap_or(def.max_spare);
-
-    // prefork_run, silently.
-    mrw = mrw.max(BUCKETS);
-    start = start.max(BUCKETS);
-    min_free = min_free.max(BUCKETS);
-    if max_free < min_free + BUCKETS {
-        max_free = min_free + BUCKETS;
-    }
-    start = start.min(mrw);
-    Work {
-        start_servers: start,
-        server_limit,
-        thread_limit: 1,
-        threads_per_child: 1,
-        max_request_workers: mrw,
-        max_daemons: mrw,
-        min_spare_servers: min_free,
-        max_spare_servers: max_free,
-        ..Work::default()
-    }
-}
-
-/// `worker_check_config` / `event_check_config` (same logic), then the fix-ups of
-/// `worker_run` / `event_run` with one bucket.
-fn threaded(
-    kind: MpmKind,
-    d: &Directives,
-    def: &Defaults,
-    retained: Option<Retained>,
-    log: &mut Log,
-) -> Work {
-    const BUCKETS: i64 = 1;
-    let _ = kind;
-    let server_limit = check_server_limit(
-        d.server_limit.unwrap_or(def.server_limit),
-        def,
-        retained,
-        log,
-    );
-
-    let mut thread_limit = d.thread_limit.unwrap_or(def.thread_limit);
-    let max_tl = def.max_thread_limit;
-    if thread_limit > max_tl {
-        log.warn(
-            "ThreadLimit",
-            format!(
-                "WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of \
-                 {max_tl} threads, decreasing to {max_tl}."
-            ),
-            format!(
-                "ThreadLimit of {thread_limit} exceeds compile-time limit of {max_tl}, \
-                 decreasing to match"
-            ),
-        );
-        thread_limit = max_tl;
-    } else if thread_limit < 1 {
-        log.warn(
-            "ThreadLimit",
-            format!("WARNING: ThreadLimit of {thread_limit} not allowed, increasing to 1."),
-            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"),
-        );
-        thread_limit = 1;
-    }
-    if let Some(r) = retained {
-        let first = i64::from(r.thread_limit);
-        if thread_limit != first {
-            let msg = format!(
-                "changing ThreadLimit to {thread_limit} from original value of {first} \
-                 not allowed during restart"
-            );
-            log.warn("ThreadLimit", msg.clone(), msg);
-            thread_limit = first;
-        }
-    }
-
-    let mut tpc = d.threads_per_child.unwrap_or(def.threads_per_child);
-    if tpc > thread_limit {
-        log.warn(
-            "ThreadsPerChild",
-            format!(
-                "WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} \
-                 threads, decreasing to {thread_limit}. To increase, please see the \
-                 ThreadLimit directive."
-            ),
-            format!(
-                "ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, \
-                 decreasing to match"
-            ),
-        );
-        tpc = thread_limit;
-    } else if tpc < 1 {
-        log.warn(
-            "ThreadsPerChild",
-            format!("WARNING: ThreadsPerChild of {tpc} not allowed, increasing to 1."),
-            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"),
-        );
-        tpc = 1;
-    }
-
-    let mut mrw = d.max_request_workers.unwrap_or(def.max_request_workers);
-    if mrw < tpc {
-        log.warn(
-            "MaxRequestWorkers",
-            format!(
-                "WARNING: MaxRequestWorkers of {mrw} is less than ThreadsPerChild of {tpc}, \
-                 increasing to {tpc}. MaxRequestWorkers must be at least as large as the \
-                 number of threads in a single server."
-            ),
-            format!(
-                "MaxRequestWorkers of {mrw} is less than ThreadsPerChild of {tpc}, \
-                 increasing to match"
-            ),
-        );
-        mrw = tpc;
-    }
-
-    let mut daemons = mrw / tpc;
-    if mrw % tpc != 0 {
-        let rounded = daemons * tpc;
-        log.warn(
-            "MaxRequestWorkers",
-            format!(
-                "WARNING: MaxRequestWorkers of {mrw} is not an integer multiple of \
-                 ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a \
-                 maximum of {daemons} servers."
-            ),
-            format!(
-                "MaxRequestWorkers of {mrw} is not an integer multiple of ThreadsPerChild \
-                 of {tpc}, decreasing to nearest multiple {rounded}"
-            ),
-        );
-        mrw = rounded;
-    }
-
-    if daemons > server_limit {
-        let to = server_limit * tpc;
-        log.warn(
-            "MaxRequestWorkers",
-            format!(
-                "WARNING: MaxRequestWorkers of {mrw} would require {daemons} servers and \
-                 would exceed ServerLimit of {server_limit}, decreasing to {to}. To \
-                 increase, please see the ServerLimit directive."
-            ),
-            format!(
-                "MaxRequestWorkers of {mrw} would require {daemons} servers and exceed \
-                 ServerLimit of {server_limit}, decreasing to {to}"
-            ),
-        );
-        // As Apache: only the process cap is lowered; MaxRequestWorkers keeps its value.
-        daemons = server_limit;
-    }
-
-    let mut start = d.start_servers.unwrap_or(def.start_servers);
-    warn_start_servers(&mut start, log);
-    let mut min_threads = d.min_spare_threads.unwrap_or(def.min_spare);
-    warn_min_spare("MinSpareThreads", &mut min_threads, log);
-    let mut max_threads = d.max_spare_threads.unwrap_or(def.max_spare);
-
-    // worker_run / event_run, silently.
-    daemons = daemons.max(BUCKETS);
-    start = start.max(BUCKETS);
-    min_threads = min_threads.max(tpc * (BUCKETS - 1) + BUCKETS);
-    if max_threads < min_threads + (tpc + 1) * BUCKETS {
-        max_threads = min_threads + (tpc + 1) * BUCKETS;
-    }
-    start = start.min(daemons);
-    Work {
-        start_servers: start,
-        server_limit,
-        thread_limit,
-        threads_per_child: tpc,
-        max_request_workers: mrw,
-        max_daemons: daemons,
-        min_spare_threads: min_threads,
-        max_spare_threads: max_threads,
-        ..Work::default()
-    }
 }

@@ -12,6 +12,8 @@ use crate::listen::Listener;
 use crate::mpm::{exit, Mpm};
 use crate::notify::Notifier;
 use crate::pidfile::PidFile;
+use crate::policy::{Census, ChildCensus, HungHandler, SpareDecision};
+use crate::rules::SpareUnit;
 use crate::scoreboard::{Scoreboard, WorkerStatus};
 use crate::server::ConfigSource;
 use crate::sys::privileges::{self, Identity};
@@ -459,35 +461,30 @@ impl<'a> Master<'a> {
     // ----------------------------------------------------------------------------------
     // once a second
 
-    /// Idle capacity (processes for prefork, threads otherwise) of current-generation,
-    /// non-quiescing children; starting and not-yet-started workers count as idle so a
-    /// child being born is not forked twice.
+    /// Idle capacity of current-generation, non-quiescing children, counted by the
+    /// strategy, and the child to retire if there is too much (the highest slot among the
+    /// strategy's candidates).
     fn idle_count(&self) -> (u32, Option<Pid>) {
         let tpc = self.config.limits.threads_per_child as usize;
         let mut idle = 0u32;
         let mut to_retire: Option<(usize, Pid)> = None;
+        let mut workers = Vec::with_capacity(tpc);
         for (&pid, child) in &self.children {
             if child.generation != self.generation || child.quiescing {
                 continue;
             }
-            let proc_slot = self.scoreboard.process(child.slot);
-            if self.kind() == MpmKind::Event && proc_slot.not_accepting() {
+            workers.clear();
+            workers.extend((0..tpc).map(|t| self.scoreboard.worker(child.slot, t).status()));
+            let census = ChildCensus {
+                slot: child.slot,
+                workers: &workers,
+                not_accepting: self.scoreboard.process(child.slot).not_accepting(),
+            };
+            let Some(count) = self.mpm.count_idle(&census) else {
                 continue;
-            }
-            let mut child_idle = 0u32;
-            for t in 0..tpc {
-                let st = self.scoreboard.worker(child.slot, t).status();
-                if matches!(
-                    st,
-                    WorkerStatus::Dead | WorkerStatus::Starting | WorkerStatus::Ready
-                ) {
-                    child_idle += 1;
-                }
-            }
-            idle += child_idle;
-            // Prefork retires an idle child; threaded strategies retire the highest slot.
-            let candidate = self.kind().is_threaded() || child_idle > 0;
-            if candidate && to_retire.is_none_or(|(s, _)| child.slot > s) {
+            };
+            idle += count.idle;
+            if count.retirable && to_retire.is_none_or(|(s, _)| child.slot > s) {
                 to_retire = Some((child.slot, pid));
             }
         }
@@ -538,13 +535,14 @@ impl<'a> Master<'a> {
             }
         }
         for pid in to_retire {
-            if self.kind().is_threaded() {
-                self.retire(pid);
-                if let Some(c) = self.children.get_mut(&pid) {
-                    c.hung_kill_at = Some(now + limit);
+            match self.mpm.hung_handler() {
+                HungHandler::RetireThenKill => {
+                    self.retire(pid);
+                    if let Some(c) = self.children.get_mut(&pid) {
+                        c.hung_kill_at = Some(now + limit);
+                    }
                 }
-            } else {
-                self.kill(pid, Signal::SIGKILL);
+                HungHandler::Kill => self.kill(pid, Signal::SIGKILL),
             }
         }
         for pid in to_kill {
@@ -565,12 +563,15 @@ impl<'a> Master<'a> {
         let (idle, retire) = self.idle_count();
         let active = self.active_children();
         let max = limits.max_daemons as usize;
-        if idle > limits.max_spare() {
-            let stopping = self.children.len() - active;
-            let may_kill = self.kind() != MpmKind::Event
-                || stopping == 0
-                || (limits.server_limit as usize).saturating_sub(self.children.len()) > max;
-            if let (Some(pid), true) = (retire, may_kill) {
+        let census = Census {
+            idle,
+            active,
+            children: self.children.len(),
+        };
+        let threads = limits.kind.rules().spare_unit() == SpareUnit::Threads;
+        let decision = self.mpm.spares(&census, &limits);
+        if let SpareDecision::Retire { now } = decision {
+            if let (Some(pid), true) = (retire, now) {
                 tracing::debug!(
                     "idle {idle} > max spare {}: retiring {pid}",
                     limits.max_spare()
@@ -578,11 +579,11 @@ impl<'a> Master<'a> {
                 self.retire(pid);
             }
             self.spawn_rate = 1;
-        } else if idle < limits.min_spare() {
+        } else if decision == SpareDecision::Spawn {
             if active >= max {
                 if !self.max_workers_reported {
                     self.max_workers_reported = true;
-                    if idle > 0 && self.kind().is_threaded() {
+                    if idle > 0 && threads {
                         tracing::error!("server is within MinSpareThreads of MaxRequestWorkers, consider raising the MaxRequestWorkers setting");
                     } else {
                         tracing::error!("server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting");
@@ -600,16 +601,12 @@ impl<'a> Master<'a> {
                 return;
             }
             if self.spawn_rate >= 8 {
-                let what = if self.kind().is_threaded() {
-                    "StartServers, ThreadsPerChild or Min/MaxSpareThreads), spawning {} children, there are around {} idle threads"
+                let n = free.len();
+                let what = if threads {
+                    format!("StartServers, ThreadsPerChild or Min/MaxSpareThreads), spawning {n} children, there are around {idle} idle threads")
                 } else {
-                    "StartServers, or Min/MaxSpareServers), spawning {} children, there are {} idle"
+                    format!("StartServers, or Min/MaxSpareServers), spawning {n} children, there are {idle} idle")
                 };
-                let what = what.replacen("{}", &free.len().to_string(), 1).replacen(
-                    "{}",
-                    &idle.to_string(),
-                    1,
-                );
                 tracing::info!(
                     "server seems busy, (you may need to increase {what}, and {} total children",
                     self.children.len()
@@ -766,9 +763,10 @@ impl<'a> Master<'a> {
         let l = &mut self.config.limits;
         let step = l.threads_per_child.max(1);
         let cap = l.max_request_workers.max(step);
-        let (min, max) = match l.kind {
-            MpmKind::Prefork => (&mut l.min_spare_servers, &mut l.max_spare_servers),
-            _ => (&mut l.min_spare_threads, &mut l.max_spare_threads),
+        let unit = l.kind.rules().spare_unit();
+        let (min, max) = match unit {
+            SpareUnit::Processes => (&mut l.min_spare_servers, &mut l.max_spare_servers),
+            SpareUnit::Threads => (&mut l.min_spare_threads, &mut l.max_spare_threads),
         };
         if more {
             *min = (*min + step).min(cap);
@@ -780,10 +778,9 @@ impl<'a> Master<'a> {
         tracing::info!(
             "{} received: spare {} now {}..{}",
             if more { "SIGTTIN" } else { "SIGTTOU" },
-            if l.kind == MpmKind::Prefork {
-                "servers"
-            } else {
-                "threads"
+            match unit {
+                SpareUnit::Processes => "servers",
+                SpareUnit::Threads => "threads",
             },
             l.min_spare(),
             l.max_spare()

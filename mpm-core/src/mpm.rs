@@ -2,25 +2,54 @@
 //! `ap_mpm_query` report.
 
 use crate::child::ChildContext;
+use crate::http::Handler;
 use crate::kind::MpmKind;
 use crate::limits::Limits;
+use crate::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use serde::{Deserialize, Serialize};
 
-/// A process-management strategy: what differs between prefork, worker and event.
+/// A process-management strategy: everything that differs between prefork, worker, event
+/// and any other model.
 ///
-/// Everything else — binding, forking, reaping, signals, spare maintenance, generations,
-/// restarts, the scoreboard — is the shared master's ([`crate::Server`]). A strategy only
-/// says what a child does once forked.
+/// Binding, forking, reaping, signals, the spawn-rate arithmetic, generations, restarts
+/// and the scoreboard are the shared master's ([`crate::Server`]). A strategy says what a
+/// child does once forked ([`child_main`](Mpm::child_main)), and answers the master's
+/// questions: its label and configuration rules ([`kind`](Mpm::kind)), how idle capacity
+/// is counted, what spare maintenance decides, what a hung handler costs, which handlers
+/// it serves.
 ///
 /// `child_main` runs in a freshly forked, single-threaded child with privileges already
 /// dropped; it may create threads and runtimes. It returns the process exit code
 /// ([`exit`] codes: 0 normal, [`exit::CHILD_SICK`], [`exit::CHILD_FATAL`]).
 pub trait Mpm: Send + Sync + 'static {
-    /// Which strategy this is.
+    /// The strategy's label and configuration rules (defaults, directives, validation).
     fn kind(&self) -> MpmKind;
 
     /// Run one child until it is told to stop (or reaches MaxConnectionsPerChild).
     fn child_main(&self, ctx: ChildContext<'_>) -> i32;
+
+    /// What `child` adds to the idle count and whether it may be retired; `None` leaves
+    /// it out of the count.
+    fn count_idle(&self, child: &ChildCensus<'_>) -> Option<IdleCount>;
+
+    /// Spare maintenance: from the server's census under `limits`, retire, spawn or
+    /// hold.
+    fn spares(&self, census: &Census, limits: &Limits) -> SpareDecision;
+
+    /// What a child with a handler past HandlerTimeout costs.
+    fn hung_handler(&self) -> HungHandler;
+
+    /// Whether this strategy serves `handler`. Checked once before any child is forked;
+    /// the error says why not and what to use instead.
+    fn supports(&self, handler: &Handler) -> Result<(), String> {
+        let _ = handler;
+        Ok(())
+    }
+
+    /// What `httpd -V` and `ap_mpm_query` report under `limits`.
+    fn info(&self, limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
+        MpmInfo::new(self.kind(), limits, generation, state)
+    }
 }
 
 /// Child exit codes with a meaning for the master (Apache's values).
@@ -87,40 +116,11 @@ pub struct MpmInfo {
 }
 
 impl MpmInfo {
-    /// The facts for `kind` under `limits`.
+    /// The facts for `kind` under `limits` (what its rules report).
     pub fn new(kind: MpmKind, limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
-        let threaded = kind.is_threaded();
-        MpmInfo {
-            name: kind.name(),
-            threaded: if threaded {
-                Capability::Fixed
-            } else {
-                Capability::No
-            },
-            forked: Capability::Variable,
-            is_async: kind == MpmKind::Event,
-            hard_limit_daemons: limits.server_limit,
-            hard_limit_threads: if threaded { limits.thread_limit } else { 1 },
-            max_threads: if threaded {
-                limits.threads_per_child
-            } else {
-                1
-            },
-            max_daemons: limits.max_daemons,
-            spare_daemons: if threaded {
-                (0, 0)
-            } else {
-                (limits.min_spare_servers, limits.max_spare_servers)
-            },
-            spare_threads: if threaded {
-                (limits.min_spare_threads, limits.max_spare_threads)
-            } else {
-                (0, 0)
-            },
-            max_requests_daemon: limits.max_connections_per_child,
-            generation,
-            state,
-        }
+        let mut info = kind.rules().info(limits, generation, state);
+        info.name = kind.name();
+        info
     }
 
     /// The lines `httpd -V` prints for the MPM, exactly as Apache does.

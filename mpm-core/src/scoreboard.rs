@@ -188,12 +188,12 @@ const _: () = assert!(size_of::<Header>() <= HEADER_SIZE);
 const _: () = assert!(PROCESS_SIZE % 64 == 0);
 const _: () = assert!(WORKER_SIZE % 8 == 0);
 
+/// The strategy's name folded to 32 bits (FNV-1a), so a reader of the region can tell
+/// which strategy wrote it without the header holding a string.
 fn kind_code(kind: MpmKind) -> u32 {
-    match kind {
-        MpmKind::Prefork => 0,
-        MpmKind::Worker => 1,
-        MpmKind::Event => 2,
-    }
+    kind.name().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Microseconds since the Unix epoch (0 for times before it).

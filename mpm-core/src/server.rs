@@ -99,8 +99,7 @@ impl Server {
 
     /// What `httpd -V` / `ap_mpm_query` report.
     pub fn info(&self) -> MpmInfo {
-        MpmInfo::new(
-            self.mpm.kind(),
+        self.mpm.info(
             &self.config.limits,
             self.scoreboard.generation(),
             MpmState::Starting,
@@ -122,6 +121,13 @@ impl Server {
             listeners,
             scoreboard,
         } = self;
+        // Before the PidFile and the first fork, so the error reaches the caller instead of
+        // a child exiting fatally.
+        mpm.supports(&handler)
+            .map_err(|reason| Error::UnsupportedHandler {
+                mpm: mpm.kind().name(),
+                reason,
+            })?;
         let master = Master::new(
             mpm.as_ref(),
             &source,

@@ -616,7 +616,7 @@ pub fn render_auto(snap: &ScoreboardSnapshot, ctx: &StatusContext) -> String {
     let _ = writeln!(s, "BusyWorkers: {}", r.busy_workers);
     let _ = writeln!(s, "GracefulWorkers: {}", r.graceful_workers);
     let _ = writeln!(s, "IdleWorkers: {}", r.idle_workers);
-    if snap.kind == MpmKind::Event {
+    if snap.kind.rules().reports_async_connections() {
         let _ = writeln!(s, "Processes: {}", r.process_count);
         let _ = writeln!(s, "Stopping: {}", r.stopping_count);
         let _ = writeln!(s, "ConnsTotal: {}", r.conns_total);
@@ -788,7 +788,7 @@ pub fn render_prometheus(snap: &ScoreboardSnapshot, ctx: &StatusContext) -> Stri
         "Accept back-offs on descriptor or memory shortage.",
         &[("", f64::from(lc.accept_backoffs))],
     );
-    if snap.kind == MpmKind::Event {
+    if snap.kind.rules().reports_async_connections() {
         metric(
             "processes",
             "gauge",
@@ -955,7 +955,7 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
             r.busy_workers, r.graceful_workers, r.idle_workers
         ),
     );
-    if snap.kind == MpmKind::Event {
+    if snap.kind.rules().reports_async_connections() {
         row(
             "Connections",
             format!(

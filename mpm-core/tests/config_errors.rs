@@ -31,9 +31,18 @@ fn ok(kind: MpmKind, text: &str) -> ServerConfig {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Apache's labels by their short names, as the tables below read best.
+#[allow(non_upper_case_globals)]
+mod labels {
+    use mpm_core::MpmKind;
+    pub const Prefork: MpmKind = MpmKind::Prefork;
+    pub const Worker: MpmKind = MpmKind::Worker;
+    pub const Event: MpmKind = MpmKind::Event;
+}
+
 #[test]
 fn value_errors() {
-    use MpmKind::*;
+    use labels::*;
     let table: &[(MpmKind, &str, &str, &str)] = &[
         (Worker, "ThreadsPerChild abc", "ThreadsPerChild", "argument 'abc' is not a whole number"),
         (Worker, "threadsperchild 1.5", "threadsperchild", "argument '1.5' is not a whole number"),
@@ -119,7 +128,7 @@ KeepAlive sometimes
 
 #[test]
 fn section_errors() {
-    use MpmKind::Event;
+    use labels::Event;
     let cases: &[(&str, usize, &str, &str)] = &[
         (
             "</IfModule>",

@@ -3,7 +3,15 @@
 
 use mpm_core::config::Directives;
 use mpm_core::limits::{validate, Limits, Retained, Validated};
-use mpm_core::MpmKind::{self, Event, Prefork, Worker};
+use mpm_core::MpmKind;
+
+// The labels by their short names, as the cases below read best.
+#[allow(non_upper_case_globals)]
+const Event: MpmKind = MpmKind::Event;
+#[allow(non_upper_case_globals)]
+const Prefork: MpmKind = MpmKind::Prefork;
+#[allow(non_upper_case_globals)]
+const Worker: MpmKind = MpmKind::Worker;
 
 fn run(kind: MpmKind, d: &Directives) -> Validated {
     validate(kind, d, None).unwrap_or_else(|e| panic!("{kind}: {e}"))

@@ -126,14 +126,9 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             }
         }
     }
-    let graceful = match ctx
-        .signals
-        .fd()
-        .try_clone_to_owned()
-        .map(mpm_core::sys::fd::async_fd)
-    {
-        Ok(Ok(fd)) => fd,
-        _ => {
+    let graceful = match ctx.signals.watch() {
+        Ok(watch) => watch,
+        Err(_) => {
             tracing::error!("child {}: cannot watch for graceful stop", ctx.slot);
             return exit::CHILD_SICK;
         }
@@ -177,7 +172,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             tokio::select! {
                 _ = done => {}
                 _ = freed => {}
-                _ = graceful.readable() => {}
+                _ = graceful.requested() => {}
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
             continue;
@@ -203,7 +198,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                     }
                 },
             },
-            _ = graceful.readable() => break 'accept,
+            _ = graceful.requested() => break 'accept,
             _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
         };
         accepted += 1;

@@ -18,9 +18,11 @@
 
 mod child;
 mod conn_observer;
+mod policy;
 mod pool;
 
-use mpm_core::{ChildContext, Mpm, MpmKind};
+use mpm_core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
+use mpm_core::{ChildContext, Limits, Mpm, MpmKind};
 
 /// The event strategy.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,5 +35,21 @@ impl Mpm for EventMpm {
 
     fn child_main(&self, ctx: ChildContext<'_>) -> i32 {
         child::run(ctx)
+    }
+
+    fn count_idle(&self, child: &ChildCensus<'_>) -> Option<IdleCount> {
+        policy::count_idle(child)
+    }
+
+    fn spares(&self, census: &Census, limits: &Limits) -> SpareDecision {
+        policy::spares(census, limits)
+    }
+
+    fn hung_handler(&self) -> HungHandler {
+        policy::HUNG_HANDLER
+    }
+
+    fn supports(&self, handler: &mpm_core::http::Handler) -> Result<(), String> {
+        policy::supports(handler)
     }
 }

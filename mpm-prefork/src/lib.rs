@@ -14,8 +14,10 @@
 //! ```
 
 mod child;
+mod policy;
 
-use mpm_core::{ChildContext, Mpm, MpmKind};
+use mpm_core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
+use mpm_core::{ChildContext, Limits, Mpm, MpmKind};
 
 /// The prefork strategy.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,5 +30,17 @@ impl Mpm for PreforkMpm {
 
     fn child_main(&self, ctx: ChildContext<'_>) -> i32 {
         child::run(ctx)
+    }
+
+    fn count_idle(&self, child: &ChildCensus<'_>) -> Option<IdleCount> {
+        Some(policy::count_idle(child))
+    }
+
+    fn spares(&self, census: &Census, limits: &Limits) -> SpareDecision {
+        policy::spares(census, limits)
+    }
+
+    fn hung_handler(&self) -> HungHandler {
+        policy::HUNG_HANDLER
     }
 }

@@ -16,8 +16,10 @@
 //! ```
 
 mod child;
+mod policy;
 
-use mpm_core::{ChildContext, Mpm, MpmKind};
+use mpm_core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
+use mpm_core::{ChildContext, Limits, Mpm, MpmKind};
 
 /// The worker strategy.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,5 +32,17 @@ impl Mpm for WorkerMpm {
 
     fn child_main(&self, ctx: ChildContext<'_>) -> i32 {
         child::run(ctx)
+    }
+
+    fn count_idle(&self, child: &ChildCensus<'_>) -> Option<IdleCount> {
+        Some(policy::count_idle(child))
+    }
+
+    fn spares(&self, census: &Census, limits: &Limits) -> SpareDecision {
+        policy::spares(census, limits)
+    }
+
+    fn hung_handler(&self) -> HungHandler {
+        policy::HUNG_HANDLER
     }
 }

@@ -7,18 +7,15 @@ use super::Directives;
 use crate::error::ConfigError;
 use crate::kind::MpmKind;
 use crate::listen::ListenSpec;
+use crate::rules::Family;
 
-/// Which MPMs accept a directive.
+/// Which strategies accept a directive: all, or those whose rules take its family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Every MPM (core, mpm_common, unixd directives).
+    /// Every strategy (core, mpm_common, unixd directives).
     All,
-    /// prefork only.
-    Prefork,
-    /// worker and event.
-    Threaded,
-    /// event only.
-    Event,
+    /// The strategies that take this family ([`Rules::takes`](crate::rules::Rules::takes)).
+    Only(Family),
 }
 
 impl Scope {
@@ -26,9 +23,7 @@ impl Scope {
     pub fn accepts(self, kind: MpmKind) -> bool {
         match self {
             Scope::All => true,
-            Scope::Prefork => kind == MpmKind::Prefork,
-            Scope::Threaded => kind.is_threaded(),
-            Scope::Event => kind == MpmKind::Event,
+            Scope::Only(family) => kind.rules().takes(family),
         }
     }
 }
@@ -254,12 +249,12 @@ const fn other(
 pub const SPECS: &[Spec] = &[
     int("StartServers", Scope::All, IntField::StartServers, "Number of child processes launched at server startup"),
     int("ServerLimit", Scope::All, IntField::ServerLimit, "Maximum value of MaxRequestWorkers for this run of Apache"),
-    int("MinSpareServers", Scope::Prefork, IntField::MinSpareServers, "Minimum number of idle children, to handle request spikes"),
-    int("MaxSpareServers", Scope::Prefork, IntField::MaxSpareServers, "Maximum number of idle children"),
-    int("MinSpareThreads", Scope::Threaded, IntField::MinSpareThreads, "Minimum number of idle threads, to handle request spikes"),
-    int("MaxSpareThreads", Scope::Threaded, IntField::MaxSpareThreads, "Maximum number of idle threads"),
-    int("ThreadsPerChild", Scope::Threaded, IntField::ThreadsPerChild, "Number of threads each child creates"),
-    int("ThreadLimit", Scope::Threaded, IntField::ThreadLimit, "Maximum number of worker threads per child process for this run of Apache - Upper limit for ThreadsPerChild"),
+    int("MinSpareServers", Scope::Only(Family::ProcessSpares), IntField::MinSpareServers, "Minimum number of idle children, to handle request spikes"),
+    int("MaxSpareServers", Scope::Only(Family::ProcessSpares), IntField::MaxSpareServers, "Maximum number of idle children"),
+    int("MinSpareThreads", Scope::Only(Family::Threads), IntField::MinSpareThreads, "Minimum number of idle threads, to handle request spikes"),
+    int("MaxSpareThreads", Scope::Only(Family::Threads), IntField::MaxSpareThreads, "Maximum number of idle threads"),
+    int("ThreadsPerChild", Scope::Only(Family::Threads), IntField::ThreadsPerChild, "Number of threads each child creates"),
+    int("ThreadLimit", Scope::Only(Family::Threads), IntField::ThreadLimit, "Maximum number of worker threads per child process for this run of Apache - Upper limit for ThreadsPerChild"),
     int("MaxRequestWorkers", Scope::All, IntField::MaxRequestWorkers, "Maximum number of threads alive at the same time"),
     Spec {
         alias_of: Some("MaxRequestWorkers"),
@@ -271,7 +266,7 @@ pub const SPECS: &[Spec] = &[
         ..int("MaxRequestsPerChild", Scope::All, IntField::MaxConnectionsPerChild, "Deprecated name of MaxConnectionsPerChild")
     },
     Spec {
-        scope: Scope::Event,
+        scope: Scope::Only(Family::AsyncConnections),
         ..other("AsyncRequestWorkerFactor", 1, 1, Action::Factor, "How many additional connects will be accepted per idle worker thread")
     },
     int("GracefulShutdownTimeout", Scope::All, IntField::GracefulShutdownTimeout, "Maximum time in seconds to wait for child processes to complete transactions during shutdown"),
@@ -562,7 +557,7 @@ pub fn check_directives(kind: MpmKind, d: &Directives) -> Vec<ConfigError> {
     }
     if let Some(v) = d.async_request_worker_factor {
         let name = "AsyncRequestWorkerFactor";
-        if kind != MpmKind::Event {
+        if !Scope::Only(Family::AsyncConnections).accepts(kind) {
             err(
                 name,
                 format!("{name} is not valid for the {} MPM", kind.name()),

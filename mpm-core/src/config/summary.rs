@@ -1,7 +1,7 @@
 //! The effective-limits text `httpd -t` prints before `Syntax OK`.
 
 use super::ServerConfig;
-use crate::kind::MpmKind;
+use crate::rules::Family;
 use std::fmt::Write;
 
 impl ServerConfig {
@@ -27,17 +27,16 @@ impl ServerConfig {
                 format!("{} x {}", l.server_limit, l.thread_limit),
             ),
         ];
-        match l.kind {
-            MpmKind::Prefork => {
-                lines.push(("MinSpareServers", l.min_spare_servers.to_string()));
-                lines.push(("MaxSpareServers", l.max_spare_servers.to_string()));
-            }
-            MpmKind::Worker | MpmKind::Event => {
-                lines.push(("MinSpareThreads", l.min_spare_threads.to_string()));
-                lines.push(("MaxSpareThreads", l.max_spare_threads.to_string()));
-            }
+        let rules = l.kind.rules();
+        if rules.takes(Family::ProcessSpares) {
+            lines.push(("MinSpareServers", l.min_spare_servers.to_string()));
+            lines.push(("MaxSpareServers", l.max_spare_servers.to_string()));
         }
-        if l.kind == MpmKind::Event {
+        if rules.takes(Family::Threads) {
+            lines.push(("MinSpareThreads", l.min_spare_threads.to_string()));
+            lines.push(("MaxSpareThreads", l.max_spare_threads.to_string()));
+        }
+        if rules.takes(Family::AsyncConnections) {
             lines.push((
                 "AsyncRequestWorkerFactor",
                 l.async_request_worker_factor.to_string(),

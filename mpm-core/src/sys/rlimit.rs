@@ -19,7 +19,6 @@
 //! The master holds only the base and the listeners, so it never needs more than a child.
 //! This is an estimate, not a bound: a handler that opens many files needs more.
 
-use crate::kind::MpmKind;
 use crate::limits::Limits;
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 use std::io;
@@ -84,15 +83,7 @@ pub fn raise_nofile() -> io::Result<(NoFile, NoFile)> {
 /// The descriptors one process (a fully loaded child) may need under `limits` with
 /// `listeners` listening sockets; see the module docs for the estimate.
 pub fn descriptors_needed(limits: &Limits, listeners: usize) -> u64 {
-    let tpc = u64::from(limits.threads_per_child.max(1));
-    let conns = match limits.kind {
-        MpmKind::Prefork => 1,
-        MpmKind::Worker => tpc + 1,
-        MpmKind::Event => {
-            let factor = limits.async_request_worker_factor.max(0.0);
-            (tpc as f64 * (1.0 + factor)).ceil() as u64 + 1
-        }
-    };
+    let conns = limits.kind.rules().connections_per_child(limits);
     BASE_DESCRIPTORS
         .saturating_add(listeners as u64)
         .saturating_add(conns)
