@@ -208,6 +208,36 @@ fn v_prints_mpm_facts_for_each() {
     assert!(!out.stderr.contains("panicked"), "{out:#?}");
 }
 
+#[test]
+fn v_lists_and_describes_the_example_s_own_strategy() {
+    let out = cmd::run(&["-V", "--mpm", "reactor"]);
+    out.expect_code(0);
+    for want in [
+        "Server MPM:     reactor",
+        "  threaded:     no",
+        "    forked:     yes (fixed process count)",
+        " -D MPM_COMPILED_IN=\"event,worker,prefork,reactor\"",
+        " -D DEFAULT_MPM=\"event\"",
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l == want),
+            "missing {want:?}:\n{}",
+            out.stdout
+        );
+    }
+    // Its directives are its own: no spare or thread directives.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.conf");
+    std::fs::write(&path, "StartServers 3\nMinSpareThreads 5\n").unwrap();
+    let out = cmd::run(&["-t", "--mpm", "reactor", "-f", &path.display().to_string()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("MinSpareThreads is not valid for the reactor MPM"),
+        "{out:#?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // -k
 

@@ -1,5 +1,6 @@
-//! Lifecycle of the real `httpd` example under every strategy: start counts, graceful
-//! restarts under load, crash respawn, stop, master death, recycling, privilege drop.
+//! Lifecycle of the real `httpd` example under every strategy (mpm's three and the
+//! example's own `reactor`): start counts, graceful restarts under load, crash respawn,
+//! stop, master death, recycling, privilege drop.
 
 mod common;
 
@@ -12,6 +13,8 @@ use std::time::Duration;
 /// Small limits per strategy: (config, start servers, threads per child, scoreboard length).
 fn small(mpm: &str) -> (String, usize, usize, usize) {
     match mpm {
+        // A fixed set of processes, one event loop and one scoreboard slot each.
+        "reactor" => ("StartServers 2\n".into(), 2, 1, 2),
         "prefork" => (
             "StartServers 3\nMinSpareServers 1\nMaxSpareServers 10\nMaxRequestWorkers 20\n".into(),
             3,
@@ -250,6 +253,8 @@ macro_rules! for_each_mpm {
         mod prefork { $( #[test] fn $test() { super::$test("prefork") } )* }
         mod worker { $( #[test] fn $test() { super::$test("worker") } )* }
         mod event { $( #[test] fn $test() { super::$test("event") } )* }
+        // The fourth strategy, written in the httpd example with the public kit only.
+        mod reactor { $( #[test] fn $test() { super::$test("reactor") } )* }
     };
 }
 

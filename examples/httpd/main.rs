@@ -9,6 +9,7 @@
 mod bodies;
 mod cli;
 mod logging;
+mod reactor;
 mod routes;
 mod signal_cmd;
 #[cfg(feature = "tower")]
@@ -16,19 +17,20 @@ mod tower_routes;
 
 use clap::Parser;
 use cli::Cli;
-use mpm::{ConfigSource, Directives, MpmKind, Server, ServerConfig};
+use mpm::{ConfigSource, Directives, MpmKind, Registry, Server, ServerConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_level.as_deref());
+    let strategies = strategies();
     let kind = match cli.mpm.as_deref() {
         None => mpm::default_kind(),
-        Some(name) => match name.parse::<MpmKind>() {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("httpd: {e}");
+        Some(name) => match strategies.kind(name) {
+            Some(k) => k,
+            None => {
+                eprintln!("httpd: {}", unknown_mpm(name, &strategies));
                 return ExitCode::from(1);
             }
         },
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
         None => ConfigSource::from(default_directives()),
     };
     if cli.version_info {
-        return version(kind, &source);
+        return version(strategies, kind, &source);
     }
     if cli.test_config {
         return test_config(kind, &source);
@@ -50,9 +52,33 @@ fn main() -> ExitCode {
             } else {
                 cli.handler
             };
-            serve(kind, source, cli.test_routes, handler)
+            serve(strategies, kind, source, cli.test_routes, handler)
         }
         Some(cmd) => signal_cmd::run(cmd, kind, &source, &cli),
+    }
+}
+
+/// The strategies this binary can run: those compiled into mpm, then the reactor
+/// written here with mpm's strategy kit.
+fn strategies() -> Registry {
+    Registry::compiled_in().with(Box::new(reactor::ReactorMpm))
+}
+
+/// Apache's names first, as `MpmKind`'s own error words them, then this program's own.
+fn unknown_mpm(name: &str, strategies: &Registry) -> String {
+    let apache = name.parse::<MpmKind>().err().map(|e| e.to_string());
+    let ours: Vec<&str> = strategies
+        .names()
+        .into_iter()
+        .filter(|n| n.parse::<MpmKind>().is_err())
+        .collect();
+    match apache {
+        Some(e) if !ours.is_empty() => {
+            format!("{e}, or one of this program's: {}", ours.join(", "))
+        }
+        Some(e) => e,
+        // One of Apache's names, but not compiled into this build.
+        None => format!("the {name} MPM is not compiled into this build"),
     }
 }
 
@@ -92,12 +118,16 @@ fn test_config(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
+fn version(mut strategies: Registry, kind: MpmKind, source: &ConfigSource) -> ExitCode {
     let config = match load(kind, source) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let info = mpm::MpmInfo::new(kind, &config.limits, 0, mpm::core::mpm::MpmState::Starting);
+    let compiled = strategies.names();
+    let Some(strategy) = strategies.take(kind.name()) else {
+        return ExitCode::from(1);
+    };
+    let info = strategy.info(&config.limits, 0, mpm::core::mpm::MpmState::Starting);
     println!("Server version: mpm/{} (Unix)", env!("CARGO_PKG_VERSION"));
     println!(
         "Server built:   {}",
@@ -106,22 +136,22 @@ fn version(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     println!("Architecture:   {}-bit", std::mem::size_of::<usize>() * 8);
     print!("{}", info.version_lines());
     println!("Server compiled with....");
-    let compiled: Vec<&str> = mpm::compiled_in().iter().map(|k| k.name()).collect();
     println!(" -D MPM_COMPILED_IN=\"{}\"", compiled.join(","));
     println!(" -D DEFAULT_MPM=\"{}\"", mpm::default_kind());
     ExitCode::SUCCESS
 }
 
 fn serve(
+    mut strategies: Registry,
     kind: MpmKind,
     source: ConfigSource,
     test_routes: bool,
     handler: routes::Kind,
 ) -> ExitCode {
-    let Some(strategy) = mpm::mpm_for(kind) else {
+    let compiled = strategies.names();
+    let Some(strategy) = strategies.take(kind.name()) else {
         eprintln!(
-            "httpd: the {kind} MPM is not compiled into this build (compiled in: {:?}); rebuild with --features {kind}",
-            mpm::compiled_in()
+            "httpd: the {kind} MPM is not compiled into this build (compiled in: {compiled:?}); rebuild with --features {kind}"
         );
         return ExitCode::from(1);
     };
