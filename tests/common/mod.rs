@@ -107,19 +107,31 @@ impl Server {
         );
         std::fs::write(&conf_path, full).expect("write conf");
         let log = std::fs::File::create(dir.path().join("error_log")).expect("log file");
-        let child = Command::new(exe)
-            .envs(envs.iter().copied())
-            .arg("-f")
-            .arg(&conf_path)
-            .arg(format!("--mpm={mpm}"))
-            .arg("--test-routes")
-            .arg("--log-level=debug")
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn httpd");
+        // A binary copied just now (the upgrade tests run a copy) can be briefly "busy":
+        // another test thread forking while the copy's write descriptor was open hands
+        // that descriptor to its child until the child's exec. Retry for a moment.
+        let mut tries = 0;
+        let child = loop {
+            let spawned = Command::new(exe)
+                .envs(envs.iter().copied())
+                .arg("-f")
+                .arg(&conf_path)
+                .arg(format!("--mpm={mpm}"))
+                .arg("--test-routes")
+                .arg("--log-level=debug")
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log.try_clone().expect("log file"))
+                .spawn();
+            match spawned {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.expect("spawn httpd"),
+            }
+        };
         let mut server = Server {
             child,
             dir,
