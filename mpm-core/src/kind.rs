@@ -7,8 +7,7 @@
 //! [`MpmKind::new`]. This file is the only place that binds Apache's three module names to
 //! rule sets; nothing else in `mpm-core` names a concrete strategy.
 
-use crate::limits::Defaults;
-use crate::rules::{ProcessRules, Rules, SpareUnit, ThreadRules};
+use crate::rules::{Defaults, ProcessRules, Rules, SpareUnit, ThreadRules};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::hash::{Hash, Hasher};

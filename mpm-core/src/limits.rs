@@ -1,6 +1,6 @@
 //! Directives → validated limits, with Apache 2.4's defaults, clamping order and warnings.
 //!
-//! [`validate`] reproduces, for one strategy, what Apache 2.4 does between reading the
+//! [`validate`](crate::config::validate) reproduces, for one strategy, what Apache 2.4 does between reading the
 //! configuration and starting children:
 //!
 //! 1. the defaults each MPM's `*_pre_config` sets (see [`defaults`]);
@@ -31,10 +31,9 @@
 //!   ThreadsPerChild, but *not* lowered when it needs more than ServerLimit processes (only
 //!   `max_daemons` is), exactly as worker/event do.
 
-use crate::config::Directives;
-use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
-use crate::rules::{SpareUnit, WarningLog};
+use crate::rules::SpareUnit;
+pub use crate::rules::{Defaults, Retained, Warning};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -93,30 +92,6 @@ impl Limits {
     }
 }
 
-/// A warning Apache would log for this input, in its two forms.
-///
-/// The texts are Apache 2.4's, without the `AHxxxxx:` log prefix. Apache has a single form
-/// for the restart-only messages ("changing ServerLimit to %d from original value of %d not
-/// allowed during restart", same for ThreadLimit); both fields then hold that one text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Warning {
-    /// The directive concerned, as Apache names it.
-    pub directive: String,
-    /// The form printed on the console at startup (`WARNING: ...`).
-    pub startup: String,
-    /// The form logged at a restart.
-    pub restart: String,
-}
-
-/// What survives restarts: the values that size the scoreboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Retained {
-    /// ServerLimit of the first load.
-    pub server_limit: u32,
-    /// ThreadLimit of the first load.
-    pub thread_limit: u32,
-}
-
 /// Limits plus the warnings their validation produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Validated {
@@ -124,31 +99,6 @@ pub struct Validated {
     pub limits: Limits,
     /// Every warning Apache would print, in Apache's order.
     pub warnings: Vec<Warning>,
-}
-
-/// Apache 2.4's compile-time constants and `*_pre_config` defaults for one strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Defaults {
-    /// DEFAULT_START_DAEMON (StartServers).
-    pub start_servers: i64,
-    /// DEFAULT_SERVER_LIMIT.
-    pub server_limit: i64,
-    /// MAX_SERVER_LIMIT (the compile-time ceiling).
-    pub max_server_limit: i64,
-    /// DEFAULT_THREAD_LIMIT (1 for prefork).
-    pub thread_limit: i64,
-    /// MAX_THREAD_LIMIT (1 for prefork).
-    pub max_thread_limit: i64,
-    /// DEFAULT_THREADS_PER_CHILD (1 for prefork).
-    pub threads_per_child: i64,
-    /// MaxRequestWorkers as `*_pre_config` sets it: computed from the *default*
-    /// ServerLimit (× default ThreadsPerChild), before any directive is read. So a
-    /// configured ServerLimit or ThreadsPerChild does not move this default.
-    pub max_request_workers: i64,
-    /// MinSpareServers (prefork) / MinSpareThreads (worker, event).
-    pub min_spare: i64,
-    /// MaxSpareServers (prefork) / MaxSpareThreads (worker, event).
-    pub max_spare: i64,
 }
 
 /// DEFAULT_LISTENBACKLOG.
@@ -159,56 +109,4 @@ pub const DEFAULT_ASYNC_REQUEST_WORKER_FACTOR: f64 = 2.0;
 /// The defaults and compile-time limits of `kind`, as Apache 2.4 sets them.
 pub fn defaults(kind: MpmKind) -> Defaults {
     kind.rules().defaults()
-}
-
-/// Validate `d` for `kind` with Apache's rules; `retained` is `Some` on a restart.
-///
-/// Errors (every one found, not just the first): a directive of another MPM, a negative or
-/// out-of-range number, `ListenBacklog` not > 0, `AsyncRequestWorkerFactor` not a positive
-/// number. Everything else Apache corrects is corrected the same way, with its warnings.
-pub fn validate(
-    kind: MpmKind,
-    d: &Directives,
-    retained: Option<Retained>,
-) -> Result<Validated, ConfigErrors> {
-    let errors = crate::config::check_directives(kind, d);
-    if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
-    }
-    let def = kind.rules().defaults();
-    let mut log = WarningLog::default();
-    let v = kind.rules().clamp(d, &def, retained, &mut log);
-    let factor = d
-        .async_request_worker_factor
-        .unwrap_or(DEFAULT_ASYNC_REQUEST_WORKER_FACTOR)
-        .max(1.0);
-    let limits = Limits {
-        kind,
-        start_servers: to_u32(v.start_servers),
-        server_limit: to_u32(v.server_limit),
-        thread_limit: to_u32(v.thread_limit),
-        threads_per_child: to_u32(v.threads_per_child),
-        max_request_workers: to_u32(v.max_request_workers),
-        max_daemons: to_u32(v.max_daemons),
-        min_spare_servers: to_u32(v.min_spare_servers),
-        max_spare_servers: to_u32(v.max_spare_servers),
-        min_spare_threads: to_u32(v.min_spare_threads),
-        max_spare_threads: to_u32(v.max_spare_threads),
-        max_connections_per_child: u64::try_from(d.max_connections_per_child.unwrap_or(0))
-            .unwrap_or(0),
-        async_request_worker_factor: factor,
-        graceful_shutdown_timeout: Duration::from_secs(
-            u64::try_from(d.graceful_shutdown_timeout.unwrap_or(0)).unwrap_or(0),
-        ),
-        listen_backlog: i32::try_from(d.listen_backlog.unwrap_or(DEFAULT_LISTEN_BACKLOG))
-            .unwrap_or(i32::MAX),
-    };
-    Ok(Validated {
-        limits,
-        warnings: log.0,
-    })
-}
-
-fn to_u32(v: i64) -> u32 {
-    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }

@@ -3,10 +3,11 @@
 
 use crate::child::ChildContext;
 use crate::http::Handler;
+pub use crate::info::{Capability, MpmInfo, MpmState};
 use crate::kind::MpmKind;
 use crate::limits::Limits;
 use crate::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
-use serde::{Deserialize, Serialize};
+use crate::rules::SpareUnit;
 
 /// A process-management strategy: everything that differs between prefork, worker, event
 /// and any other model.
@@ -60,83 +61,36 @@ pub mod exit {
     pub const CHILD_FATAL: i32 = 15;
 }
 
-/// How a count of processes or threads behaves (`ap_mpm_query`'s STATIC/DYNAMIC/NOT_SUPPORTED).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
-    /// Not supported (prefork's threads).
-    No,
-    /// Supported, fixed count.
-    Fixed,
-    /// Supported, variable count.
-    Variable,
-}
-
-/// Where the server is in its life (`AP_MPMQ_MPM_STATE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MpmState {
-    /// Starting up.
-    Starting,
-    /// Serving.
-    Running,
-    /// Stopping.
-    Stopping,
-}
-
-/// What `httpd -V` prints and `ap_mpm_query` answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MpmInfo {
-    /// `prefork`, `worker` or `event`.
-    pub name: &'static str,
-    /// Threads per child: prefork `No`, worker/event `Fixed`.
-    pub threaded: Capability,
-    /// Processes: `Variable` for all three.
-    pub forked: Capability,
-    /// Whether connections are handled asynchronously (event).
-    pub is_async: bool,
-    /// HARD_LIMIT_DAEMONS = ServerLimit.
-    pub hard_limit_daemons: u32,
-    /// HARD_LIMIT_THREADS = ThreadLimit (1 for prefork).
-    pub hard_limit_threads: u32,
-    /// MAX_THREADS = ThreadsPerChild (1 for prefork).
-    pub max_threads: u32,
-    /// MAX_DAEMONS: prefork MaxRequestWorkers, otherwise MaxRequestWorkers / ThreadsPerChild.
-    pub max_daemons: u32,
-    /// MIN_SPARE_DAEMONS / MAX_SPARE_DAEMONS (prefork; 0 otherwise).
-    pub spare_daemons: (u32, u32),
-    /// MIN_SPARE_THREADS / MAX_SPARE_THREADS (worker/event; 0 for prefork).
-    pub spare_threads: (u32, u32),
-    /// MAX_REQUESTS_DAEMON = MaxConnectionsPerChild.
-    pub max_requests_daemon: u64,
-    /// GENERATION.
-    pub generation: u32,
-    /// MPM_STATE.
-    pub state: MpmState,
-}
-
+// Built from a label here, beside the trait, so the facts themselves (`info.rs`) depend
+// on nothing.
 impl MpmInfo {
     /// The facts for `kind` under `limits` (what its rules report).
     pub fn new(kind: MpmKind, limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
-        let mut info = kind.rules().info(limits, generation, state);
-        info.name = kind.name();
-        info
-    }
-
-    /// The lines `httpd -V` prints for the MPM, exactly as Apache does.
-    pub fn version_lines(&self) -> String {
-        fn word(c: Capability, what: &str) -> String {
-            match c {
-                Capability::No => "no".to_string(),
-                Capability::Fixed => format!("yes (fixed {what} count)"),
-                Capability::Variable => format!("yes (variable {what} count)"),
-            }
+        let caps = kind.rules().capabilities();
+        let threads = caps.threaded != Capability::No;
+        let spare_servers = kind.rules().spare_unit() == SpareUnit::Processes;
+        MpmInfo {
+            name: kind.name(),
+            threaded: caps.threaded,
+            forked: caps.forked,
+            is_async: caps.is_async,
+            hard_limit_daemons: limits.server_limit,
+            hard_limit_threads: if threads { limits.thread_limit } else { 1 },
+            max_threads: if threads { limits.threads_per_child } else { 1 },
+            max_daemons: limits.max_daemons,
+            spare_daemons: if spare_servers {
+                (limits.min_spare_servers, limits.max_spare_servers)
+            } else {
+                (0, 0)
+            },
+            spare_threads: if spare_servers {
+                (0, 0)
+            } else {
+                (limits.min_spare_threads, limits.max_spare_threads)
+            },
+            max_requests_daemon: limits.max_connections_per_child,
+            generation,
+            state,
         }
-        format!(
-            "Server MPM:     {}\n  threaded:     {}\n    forked:     {}\n",
-            self.name,
-            word(self.threaded, "thread"),
-            word(self.forked, "process")
-        )
     }
 }

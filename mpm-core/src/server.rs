@@ -1,40 +1,15 @@
 //! The embedding API: build a server from a configuration and a strategy, then run it.
 
-use crate::config::{Directives, ServerConfig};
+pub use crate::config::ConfigSource;
+use crate::config::ServerConfig;
 use crate::control::Control;
-use crate::error::{ConfigErrors, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::Handler;
-use crate::kind::MpmKind;
-use crate::limits::Retained;
 use crate::listen::{self, BindOptions, Listener};
 use crate::master::Master;
 use crate::mpm::{Mpm, MpmInfo, MpmState};
 use crate::scoreboard::Scoreboard;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-
-/// Where the configuration comes from, so a restart can read it again.
-#[derive(Debug, Clone)]
-pub enum ConfigSource {
-    /// An httpd-syntax file, re-read at every restart.
-    File(PathBuf),
-    /// Directives from code or serde, validated again at every restart.
-    Directives(Box<Directives>),
-}
-
-impl ConfigSource {
-    /// Load and validate for `kind`.
-    pub fn load(
-        &self,
-        kind: MpmKind,
-        retained: Option<Retained>,
-    ) -> Result<ServerConfig, ConfigErrors> {
-        match self {
-            ConfigSource::File(path) => ServerConfig::from_file(path, kind, retained),
-            ConfigSource::Directives(d) => ServerConfig::from_directives(d, kind, retained),
-        }
-    }
-}
 
 /// A server ready to run: configuration validated, listeners bound (or adopted from
 /// systemd), scoreboard mapped. Nothing is forked until [`Server::run`].
@@ -70,7 +45,7 @@ impl Server {
         if listeners.is_empty() {
             return Err(Error::NoListeners);
         }
-        crate::sys::rlimit::ensure_nofile(&config.limits, listeners.len());
+        crate::descriptors::ensure_nofile(&config.limits, listeners.len());
         let scoreboard =
             Scoreboard::create(kind, config.limits.server_limit, config.limits.thread_limit)?;
         Ok(Server {
@@ -137,17 +112,5 @@ impl Server {
             handler,
         )?;
         master.run()
-    }
-}
-
-impl From<Directives> for ConfigSource {
-    fn from(d: Directives) -> Self {
-        ConfigSource::Directives(Box::new(d))
-    }
-}
-
-impl From<PathBuf> for ConfigSource {
-    fn from(p: PathBuf) -> Self {
-        ConfigSource::File(p)
     }
 }

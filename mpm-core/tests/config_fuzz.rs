@@ -1,9 +1,10 @@
 //! Property-style checks with a small deterministic generator: no input panics, and
 //! validated limits always keep Apache's invariants.
 
+use mpm_core::config::validate;
 use mpm_core::config::{Directives, ReadTimeouts, ServerConfig, StageTimeout};
 use mpm_core::http::HttpOptions;
-use mpm_core::limits::{validate, Retained};
+use mpm_core::limits::Retained;
 use mpm_core::MpmKind;
 use std::path::Path;
 

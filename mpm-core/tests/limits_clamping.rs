@@ -1,8 +1,9 @@
 //! Apache's defaults and every check of `*_check_config` (both message forms, exact), then
 //! the silent fix-ups of `*_run`.
 
+use mpm_core::config::validate;
 use mpm_core::config::Directives;
-use mpm_core::limits::{validate, Limits, Retained, Validated};
+use mpm_core::limits::{Limits, Retained, Validated};
 use mpm_core::MpmKind;
 
 // The labels by their short names, as the cases below read best.

@@ -4,7 +4,7 @@
 //! not share a process with other tests.
 
 use mpm_core::config::ServerConfig;
-use mpm_core::sys::rlimit::{descriptors_needed, ensure_nofile, nofile, BASE_DESCRIPTORS};
+use mpm_core::descriptors::{descriptors_needed, ensure_nofile, nofile, BASE_DESCRIPTORS};
 use mpm_core::MpmKind;
 use nix::sys::resource::{setrlimit, Resource};
 use std::path::Path;

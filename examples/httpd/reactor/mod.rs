@@ -16,10 +16,9 @@ mod child;
 mod rules;
 
 use mpm::core::http::Handler;
-use mpm::core::mpm::MpmState;
 use mpm::core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use mpm::core::ChildContext;
-use mpm::{Limits, Mpm, MpmInfo, MpmKind};
+use mpm::{Limits, Mpm, MpmKind};
 
 pub use rules::KIND;
 
@@ -57,10 +56,6 @@ impl Mpm for ReactorMpm {
             ),
             _ => Ok(()),
         }
-    }
-
-    fn info(&self, limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
-        rules::info(limits, generation, state)
     }
 }
 

@@ -1,12 +1,11 @@
 //! The reactor's configuration: StartServers processes (at most ServerLimit), no spare
 //! directives, no thread directives.
 
-use mpm::core::config::Directives;
-use mpm::core::limits::{Defaults, Retained};
-use mpm::core::mpm::{Capability, MpmState};
+use mpm::core::mpm::Capability;
 use mpm::core::rules::{check_server_limit, warn_start_servers};
-use mpm::core::rules::{Counts, Family, Rules, SpareUnit, WarningLog};
-use mpm::{Limits, MpmInfo, MpmKind};
+use mpm::core::rules::{Capabilities, Counts, Defaults, Family, Requested, Retained};
+use mpm::core::rules::{Rules, SpareUnit, WarningLog};
+use mpm::MpmKind;
 
 /// The label: `--mpm reactor`, `<IfModule mpm_reactor_module>`.
 pub const KIND: MpmKind = MpmKind::new("reactor", "mpm_reactor_module", "reactor.c", &ReactorRules);
@@ -42,7 +41,7 @@ impl Rules for ReactorRules {
 
     fn clamp(
         &self,
-        d: &Directives,
+        d: &Requested,
         def: &Defaults,
         retained: Option<Retained>,
         log: &mut WarningLog,
@@ -85,27 +84,17 @@ impl Rules for ReactorRules {
         SpareUnit::Processes
     }
 
-    fn connections_per_child(&self, _limits: &Limits) -> u64 {
+    fn connections_per_child(&self, _threads_per_child: u32, _async_factor: f64) -> u64 {
         CONNECTIONS_PER_LOOP
     }
-}
 
-/// `httpd -V`: not threaded, a fixed number of processes, asynchronous.
-pub fn info(limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
-    MpmInfo {
-        name: KIND.name(),
-        threaded: Capability::No,
-        forked: Capability::Fixed,
-        is_async: true,
-        hard_limit_daemons: limits.server_limit,
-        hard_limit_threads: 1,
-        max_threads: 1,
-        max_daemons: limits.max_daemons,
-        spare_daemons: (0, 0),
-        spare_threads: (0, 0),
-        max_requests_daemon: limits.max_connections_per_child,
-        generation,
-        state,
+    /// `httpd -V`: not threaded, a fixed number of processes, asynchronous.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            threaded: Capability::No,
+            forked: Capability::Fixed,
+            is_async: true,
+        }
     }
 }
 

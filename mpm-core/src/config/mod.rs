@@ -1,6 +1,6 @@
 //! Configuration: Apache's httpd syntax, serde, and a builder.
 //!
-//! Three ways in, one validation ([`crate::limits::validate`]):
+//! Three ways in, one validation ([`validate`]):
 //!
 //! * [`ServerConfig::from_file`] / [`ServerConfig::from_config_str`]: Apache's syntax, with
 //!   `<IfModule>` / `<IfDefine>` sections, `Include` / `IncludeOptional`, quotes, `\`
@@ -16,15 +16,19 @@ pub mod directives;
 mod lexer;
 pub mod parser;
 pub mod reqtimeout;
+mod source;
 mod summary;
+mod validate;
 
 pub use builder::ConfigBuilder;
 pub use directives::check_directives;
 pub use reqtimeout::{EffectiveReadTimeouts, ReadTimeouts, StageTimeout};
+pub use source::ConfigSource;
+pub use validate::validate;
 
 use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
-use crate::limits::{validate, Limits, Retained, Warning};
+use crate::limits::{Limits, Retained, Warning};
 use crate::listen::ListenSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -13,9 +13,57 @@ mod threads;
 pub use process::ProcessRules;
 pub use threads::ThreadRules;
 
-use crate::config::Directives;
-use crate::limits::{Defaults, Limits, Retained, Warning};
-use crate::mpm::{Capability, MpmInfo, MpmState};
+use crate::info::Capability;
+use serde::{Deserialize, Serialize};
+
+/// Apache 2.4's compile-time constants and `*_pre_config` defaults for one strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// DEFAULT_START_DAEMON (StartServers).
+    pub start_servers: i64,
+    /// DEFAULT_SERVER_LIMIT.
+    pub server_limit: i64,
+    /// MAX_SERVER_LIMIT (the compile-time ceiling).
+    pub max_server_limit: i64,
+    /// DEFAULT_THREAD_LIMIT (1 for prefork).
+    pub thread_limit: i64,
+    /// MAX_THREAD_LIMIT (1 for prefork).
+    pub max_thread_limit: i64,
+    /// DEFAULT_THREADS_PER_CHILD (1 for prefork).
+    pub threads_per_child: i64,
+    /// MaxRequestWorkers as `*_pre_config` sets it: computed from the *default*
+    /// ServerLimit (× default ThreadsPerChild), before any directive is read. So a
+    /// configured ServerLimit or ThreadsPerChild does not move this default.
+    pub max_request_workers: i64,
+    /// MinSpareServers (prefork) / MinSpareThreads (worker, event).
+    pub min_spare: i64,
+    /// MaxSpareServers (prefork) / MaxSpareThreads (worker, event).
+    pub max_spare: i64,
+}
+
+/// What survives restarts: the values that size the scoreboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retained {
+    /// ServerLimit of the first load.
+    pub server_limit: u32,
+    /// ThreadLimit of the first load.
+    pub thread_limit: u32,
+}
+
+/// A warning Apache would log for this input, in its two forms.
+///
+/// The texts are Apache 2.4's, without the `AHxxxxx:` log prefix. Apache has a single form
+/// for the restart-only messages ("changing ServerLimit to %d from original value of %d not
+/// allowed during restart", same for ThreadLimit); both fields then hold that one text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The directive concerned, as Apache names it.
+    pub directive: String,
+    /// The form printed on the console at startup (`WARNING: ...`).
+    pub startup: String,
+    /// The form logged at a restart.
+    pub restart: String,
+}
 
 /// A family of directives that only some strategies take; a directive of a family the
 /// strategy does not take is an error, as Apache's "Invalid command" is when the module
@@ -39,6 +87,30 @@ pub enum SpareUnit {
     Processes,
     /// Idle threads (MinSpareThreads / MaxSpareThreads).
     Threads,
+}
+
+/// The process and thread counts as configured (`None` = not given), what [`Rules::clamp`]
+/// works from; the other directives do not concern a strategy's rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requested {
+    /// StartServers.
+    pub start_servers: Option<i64>,
+    /// ServerLimit.
+    pub server_limit: Option<i64>,
+    /// ThreadLimit.
+    pub thread_limit: Option<i64>,
+    /// ThreadsPerChild.
+    pub threads_per_child: Option<i64>,
+    /// MaxRequestWorkers (or MaxClients).
+    pub max_request_workers: Option<i64>,
+    /// MinSpareServers.
+    pub min_spare_servers: Option<i64>,
+    /// MaxSpareServers.
+    pub max_spare_servers: Option<i64>,
+    /// MinSpareThreads.
+    pub min_spare_threads: Option<i64>,
+    /// MaxSpareThreads.
+    pub max_spare_threads: Option<i64>,
 }
 
 /// The numbers a validation produces, as Apache keeps them (signed, like its `int`s).
@@ -90,12 +162,12 @@ pub trait Rules: Send + Sync + std::panic::RefUnwindSafe + 'static {
     /// Whether this strategy takes the directives of `family`.
     fn takes(&self, family: Family) -> bool;
 
-    /// Range-check and correct the counts of `d` in Apache's order, logging each
+    /// Range-check and correct the counts `d` in Apache's order, logging each
     /// correction; `retained` is `Some` on a restart (ServerLimit and ThreadLimit cannot
     /// change then). The directives were checked for range and family before.
     fn clamp(
         &self,
-        d: &Directives,
+        d: &Requested,
         def: &Defaults,
         retained: Option<Retained>,
         log: &mut WarningLog,
@@ -104,9 +176,9 @@ pub trait Rules: Send + Sync + std::panic::RefUnwindSafe + 'static {
     /// The unit spare capacity is counted in.
     fn spare_unit(&self) -> SpareUnit;
 
-    /// Connections one fully loaded child may hold at once under `limits` (for the
-    /// descriptor estimate).
-    fn connections_per_child(&self, limits: &Limits) -> u64;
+    /// Connections one fully loaded child may hold at once with `threads_per_child`
+    /// threads and AsyncRequestWorkerFactor `async_factor` (for the descriptor estimate).
+    fn connections_per_child(&self, threads_per_child: u32, async_factor: f64) -> u64;
 
     /// Whether the status output carries the asynchronous connection block (Apache's
     /// event: processes, stopping, ConnsTotal, ConnsAsync*).
@@ -114,37 +186,30 @@ pub trait Rules: Send + Sync + std::panic::RefUnwindSafe + 'static {
         self.takes(Family::AsyncConnections)
     }
 
-    /// What `httpd -V` and `ap_mpm_query` report for this strategy under `limits`.
-    fn info(&self, limits: &Limits, generation: u32, state: MpmState) -> MpmInfo {
-        let threads = self.spare_unit() == SpareUnit::Threads;
-        MpmInfo {
-            name: limits.kind.name(),
-            threaded: if threads {
-                Capability::Fixed
-            } else {
-                Capability::No
+    /// What `httpd -V` and `ap_mpm_query` say of the model (see
+    /// [`MpmInfo`](crate::MpmInfo)): threads per child fixed or none, processes variable
+    /// (spare maintenance) or fixed, connections asynchronous or not.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            threaded: match self.spare_unit() {
+                SpareUnit::Threads => Capability::Fixed,
+                SpareUnit::Processes => Capability::No,
             },
             forked: Capability::Variable,
             is_async: self.reports_async_connections(),
-            hard_limit_daemons: limits.server_limit,
-            hard_limit_threads: if threads { limits.thread_limit } else { 1 },
-            max_threads: if threads { limits.threads_per_child } else { 1 },
-            max_daemons: limits.max_daemons,
-            spare_daemons: if threads {
-                (0, 0)
-            } else {
-                (limits.min_spare_servers, limits.max_spare_servers)
-            },
-            spare_threads: if threads {
-                (limits.min_spare_threads, limits.max_spare_threads)
-            } else {
-                (0, 0)
-            },
-            max_requests_daemon: limits.max_connections_per_child,
-            generation,
-            state,
         }
     }
+}
+
+/// The model's answers to `ap_mpm_query`'s IS_THREADED, IS_FORKED and IS_ASYNC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Threads per child.
+    pub threaded: Capability,
+    /// Processes.
+    pub forked: Capability,
+    /// Connections handled asynchronously.
+    pub is_async: bool,
 }
 
 impl std::fmt::Debug for dyn Rules {

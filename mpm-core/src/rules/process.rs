@@ -1,9 +1,8 @@
 //! Validation counting processes: Apache's prefork sequence.
 
 use super::{check_server_limit, warn_min_spare, warn_start_servers};
-use super::{Counts, Family, Rules, SpareUnit, WarningLog};
-use crate::config::Directives;
-use crate::limits::{Defaults, Limits, Retained};
+use super::{Counts, Family, Requested, Rules, SpareUnit, WarningLog};
+use super::{Defaults, Retained};
 
 /// Rules of a strategy whose children serve one connection at a time, spares counted in
 /// processes (MinSpareServers / MaxSpareServers).
@@ -24,7 +23,7 @@ impl Rules for ProcessRules {
 
     fn clamp(
         &self,
-        d: &Directives,
+        d: &Requested,
         def: &Defaults,
         retained: Option<Retained>,
         log: &mut WarningLog,
@@ -36,14 +35,14 @@ impl Rules for ProcessRules {
         SpareUnit::Processes
     }
 
-    fn connections_per_child(&self, _limits: &Limits) -> u64 {
+    fn connections_per_child(&self, _threads_per_child: u32, _async_factor: f64) -> u64 {
         1
     }
 }
 
 /// `prefork_check_config`, then the fix-ups of `prefork_run` with one bucket.
 fn clamp_processes(
-    d: &Directives,
+    d: &Requested,
     def: &Defaults,
     retained: Option<Retained>,
     log: &mut WarningLog,

@@ -1,9 +1,8 @@
 //! Validation counting threads in processes: Apache's worker and event sequence.
 
 use super::{check_server_limit, warn_min_spare, warn_start_servers};
-use super::{Counts, Family, Rules, SpareUnit, WarningLog};
-use crate::config::Directives;
-use crate::limits::{Defaults, Limits, Retained};
+use super::{Counts, Family, Requested, Rules, SpareUnit, WarningLog};
+use super::{Defaults, Retained};
 
 /// Rules of a strategy whose children run ThreadsPerChild threads, spares counted in
 /// threads (MinSpareThreads / MaxSpareThreads).
@@ -32,7 +31,7 @@ impl Rules for ThreadRules {
 
     fn clamp(
         &self,
-        d: &Directives,
+        d: &Requested,
         def: &Defaults,
         retained: Option<Retained>,
         log: &mut WarningLog,
@@ -44,10 +43,10 @@ impl Rules for ThreadRules {
         SpareUnit::Threads
     }
 
-    fn connections_per_child(&self, limits: &Limits) -> u64 {
-        let tpc = u64::from(limits.threads_per_child.max(1));
+    fn connections_per_child(&self, threads_per_child: u32, async_factor: f64) -> u64 {
+        let tpc = u64::from(threads_per_child.max(1));
         if self.async_connections {
-            let factor = limits.async_request_worker_factor.max(0.0);
+            let factor = async_factor.max(0.0);
             (tpc as f64 * (1.0 + factor)).ceil() as u64 + 1
         } else {
             tpc + 1
@@ -58,7 +57,7 @@ impl Rules for ThreadRules {
 /// `worker_check_config` / `event_check_config` (same logic), then the fix-ups of
 /// `worker_run` / `event_run` with one bucket.
 fn clamp_threads(
-    d: &Directives,
+    d: &Requested,
     def: &Defaults,
     retained: Option<Retained>,
     log: &mut WarningLog,

@@ -1,0 +1,106 @@
+//! Stopping: graceful (drain, bounded by GracefulShutdownTimeout) or at once, and the
+//! TERM → KILL escalation that reclaims every child.
+
+use super::Master;
+use crate::error::Result;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use std::time::{Duration, Instant};
+
+impl Master<'_> {
+    /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
+    pub(super) fn finish(mut self, graceful: bool) -> Result<()> {
+        self.notifier.stopping();
+        if let Some(up) = self.upgrade.take() {
+            tracing::warn!(
+                "upgrade: stopping, so the new master {} is stopped too",
+                up.pid
+            );
+            up.abort(false);
+        }
+        if graceful {
+            // New connections are refused once every copy of the listeners is closed: ours
+            // now, the children's as each one stops accepting.
+            self.listeners.clear();
+            let pids: Vec<Pid> = self.children.pids();
+            for pid in pids {
+                self.retire(pid);
+            }
+            let limit = self.config.limits.graceful_shutdown_timeout;
+            let started = Instant::now();
+            while !self.children.is_empty() {
+                if !limit.is_zero() && started.elapsed() >= limit {
+                    tracing::warn!(
+                        "GracefulShutdownTimeout of {}s reached, stopping the remaining {} children",
+                        limit.as_secs(),
+                        self.children.len()
+                    );
+                    break;
+                }
+                self.wait_for_signal(Duration::from_millis(200));
+                let stop_now = self
+                    .signals
+                    .take()
+                    .into_iter()
+                    .any(|s| matches!(s, Signal::SIGTERM | Signal::SIGINT));
+                self.reap();
+                if stop_now {
+                    tracing::info!("caught SIGTERM, shutting down");
+                    break;
+                }
+            }
+        }
+        self.reclaim();
+        if let Some(p) = self.pid_file.take() {
+            p.remove();
+        }
+        Ok(())
+    }
+
+    /// SIGTERM every child and wait, escalating on Apache's schedule: SIGTERM again at 3, 5
+    /// and 7 s, SIGKILL at 9 s, give up at 10 s.
+    pub(super) fn reclaim(&mut self) {
+        let pids: Vec<Pid> = self.children.pids();
+        for pid in &pids {
+            self.kill(*pid, Signal::SIGTERM);
+        }
+        let started = Instant::now();
+        let mut next_step = 0usize;
+        let steps = [3u64, 5, 7, 9, 10];
+        while !self.children.is_empty() {
+            self.wait_for_signal(Duration::from_millis(50));
+            let _ = self.signals.take();
+            self.reap();
+            if self.children.is_empty() {
+                break;
+            }
+            let elapsed = started.elapsed();
+            if next_step < steps.len() && elapsed >= Duration::from_secs(steps[next_step]) {
+                let pids: Vec<Pid> = self.children.pids();
+                for pid in pids {
+                    match steps[next_step] {
+                        3 | 5 | 7 => {
+                            tracing::warn!(
+                                "child process {pid} still did not exit, sending a SIGTERM"
+                            );
+                            self.kill(pid, Signal::SIGTERM);
+                        }
+                        9 => {
+                            tracing::error!(
+                                "child process {pid} still did not exit, sending a SIGKILL"
+                            );
+                            self.kill(pid, Signal::SIGKILL);
+                        }
+                        _ => {
+                            tracing::error!("could not make child process {pid} exit, attempting to continue anyway");
+                            if let Some(c) = self.children.remove(pid) {
+                                self.scoreboard.reset_process(c.slot);
+                            }
+                        }
+                    }
+                }
+                next_step += 1;
+            }
+        }
+    }
+}
