@@ -1,9 +1,7 @@
 #![no_main]
-//! Any bytes as an httpd configuration, for every MPM: never a panic.
-
-#[path = "../src/targets.rs"]
-mod targets;
+//! Any bytes as an httpd configuration, for every MPM: never a panic, Apache's invariants
+//! in what validates.
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    targets::config_parse(data);
+    mpm_fuzz::targets::config_parse(data);
 });
