@@ -3,7 +3,16 @@
 //! Apache httpd's Multi-Processing Modules — prefork, worker and event — as a Rust
 //! library. Choose the strategy with a cargo feature (`prefork`, `worker`, `event`;
 //! default `event`); when several are compiled in, pick one at run time with
-//! [`mpm_for`], as Apache 2.4 does with loadable MPMs.
+//! [`mpm_for`] or a [`Registry`], as Apache 2.4 does with loadable MPMs.
+//!
+//! Two front doors:
+//!
+//! * **this crate root, the embedding API**, for an application that serves with mpm: a
+//!   [`Server`] built from a strategy and a [`ConfigSource`], [`Handler`]s ([`http`]),
+//!   configuration ([`config`], [`limits`]), a [`Control`] handle, the status renderers
+//!   and page ([`status`], [`status_page`]);
+//! * **[`kit`], the strategy kit**, for an author of a process model: the [`Mpm`] trait
+//!   and what a strategy's child works with.
 //!
 //! ```no_run
 //! use mpm::{ConfigSource, Directives, Handler, Server};
@@ -19,17 +28,32 @@
 #[cfg(not(any(feature = "prefork", feature = "worker", feature = "event")))]
 compile_error!("enable at least one of the features `prefork`, `worker`, `event`");
 
-pub use mpm_core as core;
+pub mod kit;
+mod registry;
+pub mod status;
+
+pub use registry::Registry;
+
+/// Apache-syntax configuration, serde and the builder; [`config::validate`].
+pub use mpm_core::config;
 /// Handlers, bodies and the HTTP/1.1 engine.
 pub use mpm_core::http;
 pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler, StreamHandler};
+/// Effective limits and Apache's warnings.
+pub use mpm_core::limits;
+/// The PidFile, as `httpd -k` reads it.
+pub use mpm_core::pidfile;
+/// `/server-status` and `/metrics` for a handler.
+pub use mpm_core::status_page;
 pub use mpm_core::{
-    Command, ConfigSource, Control, Directives, Error, Limits, Mpm, MpmInfo, MpmKind, Result,
-    Server, ServerConfig,
+    Command, ConfigError, ConfigErrors, ConfigSource, Control, Directives, Error, Limits, Mpm,
+    MpmInfo, MpmKind, Result, ScoreboardView, Server, ServerConfig,
 };
-
-mod registry;
-pub use registry::Registry;
+/// Facts about the running child, for a handler: [`child::current`].
+pub mod child {
+    pub use mpm_core::child::{current, ChildInfo};
+}
+pub use mpm_core::mpm::MpmState;
 
 #[cfg(feature = "event")]
 pub use mpm_event::EventMpm;

@@ -127,7 +127,7 @@ fn version(mut strategies: Registry, kind: MpmKind, source: &ConfigSource) -> Ex
     let Some(strategy) = strategies.take(kind.name()) else {
         return ExitCode::from(1);
     };
-    let info = strategy.info(&config.limits, 0, mpm::core::mpm::MpmState::Starting);
+    let info = strategy.info(&config.limits, 0, mpm::MpmState::Starting);
     println!("Server version: mpm/{} (Unix)", env!("CARGO_PKG_VERSION"));
     println!(
         "Server built:   {}",

@@ -63,9 +63,9 @@ fn query_ms(uri: &http::Uri) -> u64 {
 
 fn route(parts: &http::request::Parts, test_routes: bool) -> Route {
     let path = parts.uri.path();
-    if path == mpm::core::status_page::PATH || path == mpm::core::status_page::METRICS_PATH {
+    if path == mpm::status_page::PATH || path == mpm::status_page::METRICS_PATH {
         let probe = Request::from_parts(parts.clone(), Bytes::new());
-        if let Some(resp) = mpm::core::status_page::respond(&probe) {
+        if let Some(resp) = mpm::status_page::respond(&probe) {
             return Route::Reply(resp);
         }
     }

@@ -2,8 +2,7 @@
 //! messages.
 
 use crate::cli::Cli;
-use mpm::core::pidfile;
-use mpm::core::sys::process;
+use mpm::pidfile;
 use mpm::{Command, ConfigSource, Control, MpmKind};
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
@@ -22,7 +21,7 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
         return ExitCode::from(1);
     };
     let running = match pidfile::read(&pid_path) {
-        Ok(Some(pid)) if process::is_alive(pid) => Ok(pid),
+        Ok(Some(pid)) if Control::for_pid(pid).is_running() => Ok(pid),
         Ok(Some(pid)) => Err(format!("httpd (pid {pid}?) not running")),
         Ok(None) => Err("httpd (no pid file) not running".to_string()),
         Err(e) => {

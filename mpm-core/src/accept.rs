@@ -3,7 +3,7 @@
 //! errors as the normal events they are.
 
 use crate::listen::Listener;
-use crate::scoreboard::Scoreboard;
+use crate::slots::ChildSlots;
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use std::io;
@@ -49,19 +49,19 @@ const WAKE: u64 = u64::MAX;
 pub struct Shortage {
     since: Option<Instant>,
     last_hit: Option<Instant>,
-    scoreboard: Option<Scoreboard>,
+    slots: Option<ChildSlots>,
 }
 
 /// Quiet time after the last shortage before an episode counts as over.
 pub const EPISODE_GAP: Duration = Duration::from_secs(1);
 
 impl Shortage {
-    /// Count episodes in `scoreboard`'s lifecycle counters.
-    pub fn counting(scoreboard: Scoreboard) -> Shortage {
+    /// Count episodes in the scoreboard's lifecycle counters, through `slots`.
+    pub fn counting(slots: ChildSlots) -> Shortage {
         Shortage {
             since: None,
             last_hit: None,
-            scoreboard: Some(scoreboard),
+            slots: Some(slots),
         }
     }
 
@@ -72,8 +72,8 @@ impl Shortage {
         if self.since.is_none() {
             self.since = Some(Instant::now());
             tracing::error!("accept: {e}; backing off until descriptors or memory free up");
-            if let Some(sb) = &self.scoreboard {
-                sb.count_accept_backoff();
+            if let Some(slots) = &self.slots {
+                slots.count_accept_backoff();
             }
         }
     }
@@ -116,9 +116,9 @@ impl<'a> Acceptor<'a> {
         })
     }
 
-    /// Count shortage episodes in `scoreboard`.
-    pub fn counting(mut self, scoreboard: Scoreboard) -> Acceptor<'a> {
-        self.shortage = Shortage::counting(scoreboard);
+    /// Count shortage episodes in the scoreboard, through `slots`.
+    pub fn counting(mut self, slots: ChildSlots) -> Acceptor<'a> {
+        self.shortage = Shortage::counting(slots);
         self
     }
 

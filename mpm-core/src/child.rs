@@ -5,31 +5,93 @@ use crate::http::Handler;
 use crate::kind::MpmKind;
 use crate::listen::Listener;
 use crate::scoreboard::Scoreboard;
+use crate::slots::ChildSlots;
 use crate::sys::signal::{self, SignalPipe};
 use nix::sys::signal::Signal;
 use std::os::fd::BorrowedFd;
 use std::sync::OnceLock;
 
-/// Everything a strategy's `child_main` needs. Borrowed from the master's copy of the
+/// Everything a strategy's `child_main` needs, borrowed from the master's copy of the
 /// memory, which the child inherited at fork.
 pub struct ChildContext<'a> {
-    /// This child's scoreboard process slot.
-    pub slot: usize,
-    /// The generation this child belongs to.
-    pub generation: u32,
-    /// The shared scoreboard (this child writes only its own slot).
-    pub scoreboard: &'a Scoreboard,
-    /// The listening sockets, bound by the master.
-    pub listeners: &'a [Listener],
-    /// The configuration of this generation.
-    pub config: &'a ServerConfig,
-    /// The user's handler.
-    pub handler: &'a Handler,
-    /// Graceful-stop notification from the master.
-    pub signals: &'a ChildSignals,
+    slot: usize,
+    generation: u32,
+    scoreboard: &'a Scoreboard,
+    listeners: &'a [Listener],
+    config: &'a ServerConfig,
+    handler: &'a Handler,
+    signals: &'a ChildSignals,
 }
 
-impl ChildContext<'_> {
+impl<'a> ChildContext<'a> {
+    pub(crate) fn new(
+        slot: usize,
+        generation: u32,
+        scoreboard: &'a Scoreboard,
+        listeners: &'a [Listener],
+        config: &'a ServerConfig,
+        handler: &'a Handler,
+        signals: &'a ChildSignals,
+    ) -> ChildContext<'a> {
+        ChildContext {
+            slot,
+            generation,
+            scoreboard,
+            listeners,
+            config,
+            handler,
+            signals,
+        }
+    }
+
+    /// This child's scoreboard process slot.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The generation this child belongs to.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// This child's own scoreboard slots, the only ones it writes.
+    pub fn slots(&self) -> ChildSlots {
+        ChildSlots::new(self.scoreboard.clone(), self.slot)
+    }
+
+    /// The listening sockets, bound by the master.
+    pub fn listeners(&self) -> &'a [Listener] {
+        self.listeners
+    }
+
+    /// The configuration of this generation.
+    pub fn config(&self) -> &'a ServerConfig {
+        self.config
+    }
+
+    /// The application's handler.
+    pub fn handler(&self) -> &'a Handler {
+        self.handler
+    }
+
+    /// Graceful-stop notification from the master.
+    pub fn signals(&self) -> &'a ChildSignals {
+        self.signals
+    }
+
+    /// Whether the master asked this child to stop: by signal, or by the quiescing flag
+    /// of its slot (set for a retirement before the signal arrives).
+    pub fn stop_requested(&self) -> bool {
+        self.signals.graceful_requested() || self.scoreboard.process(self.slot).quiescing()
+    }
+
+    /// [`stop_requested`](Self::stop_requested) as a closure that owns what it needs, for
+    /// a [`Closing`](crate::http::Closing) probe or another thread.
+    pub fn stop_probe(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let slots = self.slots();
+        move || ChildSignals::pending() || slots.process().quiescing()
+    }
+
     /// This child's connection budget: MaxConnectionsPerChild plus a random share of
     /// MaxConnectionsPerChildJitter (0 = unlimited), so children started together do not
     /// all recycle at the same moment.
@@ -67,6 +129,11 @@ impl ChildSignals {
 
     /// Whether the master asked this child to stop gracefully. Sticky: once true, stays true.
     pub fn graceful_requested(&self) -> bool {
+        Self::pending()
+    }
+
+    /// The same, without a reference (the request is process-wide).
+    fn pending() -> bool {
         signal::is_pending(Signal::SIGUSR1)
     }
 
@@ -117,8 +184,15 @@ pub struct ChildInfo {
     pub generation: u32,
     /// The configuration this child runs with.
     pub config: ServerConfig,
-    /// The scoreboard.
-    pub scoreboard: Scoreboard,
+    /// The scoreboard, read only through [`ChildInfo::snapshot`].
+    pub(crate) scoreboard: Scoreboard,
+}
+
+impl ChildInfo {
+    /// A copy of the whole scoreboard as it is now (what status pages render).
+    pub fn snapshot(&self) -> crate::scoreboard::ScoreboardSnapshot {
+        self.scoreboard.snapshot()
+    }
 }
 
 static CURRENT: OnceLock<ChildInfo> = OnceLock::new();

@@ -103,6 +103,11 @@ impl Control {
         self.master
     }
 
+    /// Whether the master still exists (and may be signalled by us).
+    pub fn is_running(&self) -> bool {
+        process::is_alive(self.master)
+    }
+
     /// Send a command.
     pub fn send(&self, cmd: Command) -> Result<()> {
         nix::sys::signal::kill(self.master, cmd.signal()).map_err(|e| Error::sys("kill", e))

@@ -27,7 +27,7 @@
 //! [`Server::run`] it with a [`http::Handler`] (see the strategy crates and the `mpm`
 //! facade).
 
-pub mod accept;
+mod accept;
 pub mod child;
 pub mod config;
 pub mod control;
@@ -36,20 +36,23 @@ pub mod error;
 pub mod http;
 mod info;
 pub mod kind;
+pub mod kit;
 pub mod limits;
 pub mod listen;
 mod master;
 pub mod mpm;
 pub mod notify;
-pub mod observe;
+mod observe;
 pub mod pidfile;
-pub mod policy;
-pub mod rules;
+mod policy;
+mod rules;
 pub mod scoreboard;
+mod scoreboard_view;
 pub mod server;
+mod slots;
 pub mod status;
 pub mod status_page;
-pub mod sys;
+mod sys;
 pub mod upgrade;
 
 pub use child::ChildContext;
@@ -59,4 +62,5 @@ pub use error::{ConfigError, ConfigErrors, Error, Result};
 pub use kind::MpmKind;
 pub use limits::Limits;
 pub use mpm::{Mpm, MpmInfo};
+pub use scoreboard_view::ScoreboardView;
 pub use server::{ConfigSource, Server};

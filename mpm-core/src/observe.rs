@@ -1,30 +1,26 @@
 //! Keeping a worker's scoreboard slot current while it serves connections.
 
 use crate::http::ConnObserver;
-use crate::scoreboard::{Scoreboard, WorkerStatus};
+use crate::scoreboard::WorkerStatus;
+use crate::slots::ChildSlots;
 use std::net::SocketAddr;
 
 /// A [`ConnObserver`] that writes into one worker slot of the scoreboard.
 #[derive(Clone)]
 pub struct SlotObserver {
-    scoreboard: Scoreboard,
-    slot: usize,
+    slots: ChildSlots,
     thread: usize,
 }
 
 impl SlotObserver {
-    /// Observe into worker `thread` of process `slot`.
-    pub fn new(scoreboard: Scoreboard, slot: usize, thread: usize) -> SlotObserver {
-        SlotObserver {
-            scoreboard,
-            slot,
-            thread,
-        }
+    /// Observe into worker `thread` of the child's own `slots`.
+    pub fn new(slots: ChildSlots, thread: usize) -> SlotObserver {
+        SlotObserver { slots, thread }
     }
 
     /// A new connection from `peer` starts on this worker.
     pub fn connection(&self, peer: SocketAddr) {
-        let w = self.scoreboard.worker(self.slot, self.thread);
+        let w = self.slots.worker(self.thread);
         w.new_connection();
         w.set_client(&peer.ip().to_string());
         w.set_status(WorkerStatus::BusyRead);
@@ -32,16 +28,14 @@ impl SlotObserver {
 
     /// Record the client this worker is now serving (event: per handler call).
     pub fn set_client(&self, peer: SocketAddr) {
-        self.scoreboard
-            .worker(self.slot, self.thread)
+        self.slots
+            .worker(self.thread)
             .set_client(&peer.ip().to_string());
     }
 
     /// Set the worker's status directly.
     pub fn set(&self, status: WorkerStatus) {
-        self.scoreboard
-            .worker(self.slot, self.thread)
-            .set_status(status);
+        self.slots.worker(self.thread).set_status(status);
     }
 }
 
@@ -51,15 +45,13 @@ impl ConnObserver for SlotObserver {
     }
 
     fn request_line(&self, line: &str) {
-        let w = self.scoreboard.worker(self.slot, self.thread);
+        let w = self.slots.worker(self.thread);
         w.set_request(line);
         w.start_request();
     }
 
     fn request_done(&self, bytes: u64) {
-        self.scoreboard
-            .worker(self.slot, self.thread)
-            .finish_request(bytes);
+        self.slots.worker(self.thread).finish_request(bytes);
     }
 }
 
@@ -72,12 +64,12 @@ impl ConnObserver for SlotObserver {
 /// cost of an idle keep-alive connection (≈ 1.5 KiB otherwise), so it exists only when
 /// debug logging is on.
 pub fn connection_span(
-    scoreboard: &Scoreboard,
-    slot: usize,
+    slots: &ChildSlots,
     thread: Option<usize>,
     peer: SocketAddr,
 ) -> tracing::Span {
-    let generation = scoreboard.process(slot).generation();
+    let slot = slots.slot();
+    let generation = slots.process().generation();
     match thread {
         Some(t) => tracing::info_span!(
             "conn",
@@ -100,7 +92,7 @@ pub fn connection_span(
 impl SlotObserver {
     /// [`connection_span`] for this worker slot.
     pub fn span(&self, peer: SocketAddr) -> tracing::Span {
-        connection_span(&self.scoreboard, self.slot, Some(self.thread), peer)
+        connection_span(&self.slots, Some(self.thread), peer)
     }
 }
 

@@ -9,6 +9,7 @@ use crate::listen::{self, BindOptions, Listener};
 use crate::master::Master;
 use crate::mpm::{Mpm, MpmInfo, MpmState};
 use crate::scoreboard::Scoreboard;
+use crate::scoreboard_view::ScoreboardView;
 use std::net::SocketAddr;
 
 /// A server ready to run: configuration validated, listeners bound (or adopted from
@@ -67,9 +68,9 @@ impl Server {
         self.listeners.iter().map(|l| l.local_addr).collect()
     }
 
-    /// The shared scoreboard (a handle that stays valid in every child).
-    pub fn scoreboard(&self) -> Scoreboard {
-        self.scoreboard.clone()
+    /// The shared scoreboard, read only (a handle that stays valid in every child).
+    pub fn scoreboard(&self) -> ScoreboardView {
+        ScoreboardView::new(self.scoreboard.clone())
     }
 
     /// What `httpd -V` / `ap_mpm_query` report.

@@ -60,7 +60,7 @@ pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
         .unwrap_or("localhost")
         .to_string();
     let ctx = StatusContext::from_limits(host, &info.config.limits);
-    let snap = info.scoreboard.snapshot();
+    let snap = info.snapshot();
     let words: Vec<&str> = query.split(['&', ';']).collect();
     Some(if words.contains(&"auto") {
         reply(

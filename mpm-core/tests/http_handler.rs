@@ -8,7 +8,7 @@ use mpm_core::http::{
     call_handler, BodyMode, BodyReader, Closing, ConnObserver, Handler, HttpHandler, HttpOptions,
     RequestBody, ResponseWriter,
 };
-use mpm_core::observe::SlotObserver;
+use mpm_core::kit::SlotObserver;
 use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
 use mpm_core::MpmKind;
 use std::io::{Read, Write};
@@ -223,7 +223,7 @@ fn unit_observer_is_a_no_op() {
 /// How a blocking-thread server hands each accepted connection over.
 #[derive(Clone, Copy, Debug)]
 enum Entry {
-    /// `observe::serve_connection`: what prefork's child and worker's threads call.
+    /// `kit::serve_connection`: what prefork's child and worker's threads call.
     Strategy,
     /// `serve_lean_blocking` directly, the socket as accepted.
     Engine,
@@ -237,11 +237,11 @@ fn blocking_server(handler: Handler, entry: Entry) -> std::net::SocketAddr {
         let rt = mpm_core::http::current_thread_runtime().unwrap();
         let (opts, closing) = (HttpOptions::default(), Closing::new());
         let board = Scoreboard::create(MpmKind::Worker, 1, 1).unwrap();
-        let observer = SlotObserver::new(board, 0, 0);
+        let observer = SlotObserver::new(board.child_slots(0), 0);
         for s in listener.incoming().flatten() {
             let peer = s.peer_addr().unwrap();
             match entry {
-                Entry::Strategy => mpm_core::observe::serve_connection(
+                Entry::Strategy => mpm_core::kit::serve_connection(
                     &rt, &handler, &opts, &observer, &closing, s, peer,
                 ),
                 Entry::Engine => {

@@ -5,9 +5,9 @@ use crate::pool::{Job, Pool};
 use ::http::{Response, StatusCode};
 use bytes::Bytes;
 use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::kit::ChildSlots;
+use mpm_core::kit::SlotObserver;
 use mpm_core::mpm::exit;
-use mpm_core::observe::SlotObserver;
-use mpm_core::scoreboard::Scoreboard;
 use mpm_core::ChildContext;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -20,8 +20,8 @@ use tokio::sync::{oneshot, Notify};
 
 /// State shared by the tasks of one child (single-threaded: `Rc`/`Cell` suffice).
 struct Shared {
-    scoreboard: Scoreboard,
-    slot: usize,
+    /// This child's scoreboard slots.
+    slots: ChildSlots,
     /// Open connections.
     conns: Cell<usize>,
     /// Connections that do not count against the accept limit — in lingering close, or
@@ -36,20 +36,18 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
+            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
-    let limits = &ctx.config.limits;
+    let limits = &ctx.config().limits;
     let tpc = limits.threads_per_child as usize;
-    match ctx.handler {
+    match ctx.handler() {
         h @ (Handler::Http(_) | Handler::Stream(_)) => {
-            let pool = match Pool::start(tpc, h.clone(), |t| {
-                SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, t)
-            }) {
+            let pool = match Pool::start(tpc, h.clone(), |t| SlotObserver::new(ctx.slots(), t)) {
                 Ok(p) => p,
                 Err(e) => {
-                    tracing::error!("child {}: cannot create worker threads: {e}", ctx.slot);
+                    tracing::error!("child {}: cannot create worker threads: {e}", ctx.slot());
                     return exit::CHILD_SICK;
                 }
             };
@@ -84,17 +82,16 @@ enum Dispatch<'a> {
 }
 
 async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
-    let limits = &ctx.config.limits;
+    let limits = &ctx.config().limits;
     let tpc = limits.threads_per_child as usize;
     // Apache floors the factor (integer arithmetic on factor×16 / 16); we keep the
     // fraction, as documented for the directive.
     let factor = limits.async_request_worker_factor;
     // Shared by every connection task of this child (one copy, not one per connection).
-    let opts = Rc::new(HttpOptions::from_config(ctx.config));
+    let opts = Rc::new(HttpOptions::from_config(ctx.config()));
     let closing = Closing::default();
     let shared = Rc::new(Shared {
-        scoreboard: ctx.scoreboard.clone(),
-        slot: ctx.slot,
+        slots: ctx.slots(),
         conns: Cell::new(0),
         exempt: Arc::new(AtomicUsize::new(0)),
         conn_done: Notify::new(),
@@ -107,13 +104,13 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         Dispatch::Inline(h) => (None, None, Some(h.clone())),
     };
     let freed_notify = pool.map(|p| p.freed.clone()).unwrap_or_default();
-    let mode = ctx.handler.body_mode();
+    let mode = ctx.handler().body_mode();
     let mut listeners = Vec::new();
-    for l in ctx.listeners {
+    for l in ctx.listeners() {
         let std_listener = match l.socket.try_clone() {
             Ok(s) => s,
             Err(e) => {
-                tracing::error!("child {}: listener: {e}", ctx.slot);
+                tracing::error!("child {}: listener: {e}", ctx.slot());
                 return exit::CHILD_SICK;
             }
         };
@@ -121,23 +118,23 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         match TcpListener::from_std(std_listener) {
             Ok(t) => listeners.push(t),
             Err(e) => {
-                tracing::error!("child {}: listener: {e}", ctx.slot);
+                tracing::error!("child {}: listener: {e}", ctx.slot());
                 return exit::CHILD_SICK;
             }
         }
     }
-    let graceful = match ctx.signals.watch() {
+    let graceful = match ctx.signals().watch() {
         Ok(watch) => watch,
         Err(_) => {
-            tracing::error!("child {}: cannot watch for graceful stop", ctx.slot);
+            tracing::error!("child {}: cannot watch for graceful stop", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
     let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
-    let proc_slot = ctx.scoreboard.process(ctx.slot);
-    let stop_requested =
-        || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
+    let slots = ctx.slots();
+    let proc_slot = slots.process();
+    let stop_requested = || ctx.stop_requested();
 
     // Apache's accept limit (`connections_above_limit`): no accepting while open
     // connections (less those in lingering close — and, unlike Apache, whose heads are
@@ -156,7 +153,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         idle == 0 || open >= tpc + (idle as f64 * factor) as usize
     };
 
-    let mut shortage = mpm_core::accept::Shortage::counting(ctx.scoreboard.clone());
+    let mut shortage = mpm_core::kit::Shortage::counting(ctx.slots());
     'accept: loop {
         if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
             break;
@@ -185,15 +182,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             r = accept => match r {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
-                Err(e) => match mpm_core::accept::classify(&e) {
-                    mpm_core::accept::AcceptError::Retry => continue,
-                    mpm_core::accept::AcceptError::Shortage => {
+                Err(e) => match mpm_core::kit::classify(&e) {
+                    mpm_core::kit::AcceptError::Retry => continue,
+                    mpm_core::kit::AcceptError::Shortage => {
                         shortage.hit(&e);
-                        tokio::time::sleep(mpm_core::accept::SHORTAGE_BACKOFF).await;
+                        tokio::time::sleep(mpm_core::kit::SHORTAGE_BACKOFF).await;
                         continue;
                     }
-                    mpm_core::accept::AcceptError::Fatal => {
-                        tracing::error!("child {}: accept: {e}", ctx.slot);
+                    mpm_core::kit::AcceptError::Fatal => {
+                        tracing::error!("child {}: accept: {e}", ctx.slot());
                         break 'accept;
                     }
                 },
@@ -211,12 +208,8 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         let inline = inline.clone();
         shared.conns.set(shared.conns.get() + 1);
         // Counted before the task first runs, so the accept limit sees it at once.
-        let counters = ConnCounters::open(
-            shared.scoreboard.clone(),
-            shared.slot,
-            shared.exempt.clone(),
-        );
-        let span = mpm_core::observe::connection_span(ctx.scoreboard, ctx.slot, None, peer);
+        let counters = ConnCounters::open(shared.slots.clone(), shared.exempt.clone());
+        let span = mpm_core::kit::connection_span(&shared.slots, None, peer);
         tokio::task::spawn_local(tracing::Instrument::instrument(
             async move {
                 let call = |req| {

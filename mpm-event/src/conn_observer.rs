@@ -2,7 +2,7 @@
 //! ConnsTotal / ConnsAsyncKeepAlive / ConnsAsyncWriting / ConnsAsyncClosing counters.
 
 use mpm_core::http::ConnObserver;
-use mpm_core::scoreboard::{Scoreboard, WorkerStatus};
+use mpm_core::kit::{ChildSlots, WorkerStatus};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -32,8 +32,7 @@ impl Bucket {
 
 /// Tracks one connection; dropping it takes the connection out of every counter.
 pub(crate) struct ConnCounters {
-    scoreboard: Scoreboard,
-    slot: usize,
+    slots: ChildSlots,
     bucket: AtomicU8,
     /// Connections that do not count against the accept limit: lingering close, and
     /// waiting for or reading a request head.
@@ -41,16 +40,11 @@ pub(crate) struct ConnCounters {
 }
 
 impl ConnCounters {
-    pub(crate) fn open(
-        scoreboard: Scoreboard,
-        slot: usize,
-        exempt: Arc<AtomicUsize>,
-    ) -> ConnCounters {
-        scoreboard.process(slot).add_connections(1);
+    pub(crate) fn open(slots: ChildSlots, exempt: Arc<AtomicUsize>) -> ConnCounters {
+        slots.process().add_connections(1);
         exempt.fetch_add(1, Ordering::Relaxed);
         ConnCounters {
-            scoreboard,
-            slot,
+            slots,
             bucket: AtomicU8::new(Bucket::Reading as u8),
             exempt,
         }
@@ -61,7 +55,7 @@ impl ConnCounters {
         if prev == next {
             return;
         }
-        let p = self.scoreboard.process(self.slot);
+        let p = self.slots.process();
         match prev {
             Bucket::KeepAlive => p.sub_keep_alive(1),
             Bucket::Writing => p.sub_writing(1),
@@ -107,6 +101,6 @@ impl ConnObserver for ConnCounters {
 impl Drop for ConnCounters {
     fn drop(&mut self) {
         self.move_to(Bucket::None);
-        self.scoreboard.process(self.slot).sub_connections(1);
+        self.slots.process().sub_connections(1);
     }
 }

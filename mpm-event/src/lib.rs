@@ -21,7 +21,7 @@ mod conn_observer;
 mod policy;
 mod pool;
 
-use mpm_core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
+use mpm_core::kit::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use mpm_core::{ChildContext, Limits, Mpm, MpmKind};
 
 /// The event strategy.

@@ -3,8 +3,8 @@
 //! raw connection handlers are refused before any fork.
 
 use mpm_core::http::Handler;
-use mpm_core::policy::SpareDecision;
-use mpm_core::policy::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
+use mpm_core::kit::SpareDecision;
+use mpm_core::kit::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
 use mpm_core::Limits;
 
 /// A child at its connection limit (it stopped accepting) offers no capacity, whatever

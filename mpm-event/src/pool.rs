@@ -3,7 +3,7 @@
 use ::http::Request;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, RequestBody};
-use mpm_core::observe::SlotObserver;
+use mpm_core::kit::SlotObserver;
 use mpm_core::scoreboard::WorkerStatus;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,13 +1,9 @@
 //! One prefork child: accept, serve the connection to its end, repeat.
 
-use mpm_core::accept::{Accepted, Acceptor};
 use mpm_core::http::{Closing, HttpOptions};
+use mpm_core::kit::{serve_connection, Accepted, Acceptor, ChildContext, SlotObserver};
 use mpm_core::mpm::exit;
-use mpm_core::observe::{serve_connection, SlotObserver};
 use mpm_core::scoreboard::WorkerStatus;
-use mpm_core::sys::signal;
-use mpm_core::ChildContext;
-use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 /// How often an idle child looks up from accept to check its master and its slot.
@@ -17,54 +13,49 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot);
+            tracing::error!("child {}: cannot create runtime: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
-    let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a.counting(ctx.scoreboard.clone()),
+    let mut acceptor = match Acceptor::new(ctx.listeners()) {
+        Ok(a) => a.counting(ctx.slots()),
         Err(e) => {
-            tracing::error!("child {}: listeners: {e}", ctx.slot);
+            tracing::error!("child {}: listeners: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
-    let observer = SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, 0);
-    let opts = HttpOptions::from_config(ctx.config);
+    let observer = SlotObserver::new(ctx.slots(), 0);
+    let opts = HttpOptions::from_config(ctx.config());
     // The handler runs on this runtime's only thread, so a task cannot flip `closing`
     // while it runs: the probe lets a graceful stop that arrived meanwhile make this
     // response the connection's last (Connection: close), as Apache's sync path does.
-    let scoreboard = ctx.scoreboard.clone();
-    let slot = ctx.slot;
-    let closing = Closing::with_probe(move || {
-        signal::is_pending(nix::sys::signal::Signal::SIGUSR1)
-            || scoreboard.process(slot).quiescing()
-    });
+    let closing = Closing::with_probe(ctx.stop_probe());
     // And a graceful stop while a connection waits idle ends the wait.
-    watch_graceful(&rt, ctx.signals.fd(), closing.clone());
-    let handler = ctx.handler;
+    watch_graceful(&rt, &ctx, closing.clone());
+    let handler = ctx.handler();
     let max_conns = ctx.max_connections();
     let mut served: u64 = 0;
     observer.set(WorkerStatus::Ready);
     loop {
-        if ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing() {
+        if ctx.stop_requested() {
             break;
         }
         if max_conns > 0 && served >= max_conns {
             break;
         }
-        match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
+        match acceptor.accept(Some(ctx.signals().fd()), IDLE_CHECK) {
             Accepted::Conn(stream, peer) => {
                 served += 1;
                 serve_connection(&rt, handler, &opts, &observer, &closing, stream, peer);
                 observer.set(WorkerStatus::Closing);
-                if ctx.signals.graceful_requested() {
+                if ctx.signals().graceful_requested() {
                     break;
                 }
                 observer.set(WorkerStatus::Ready);
             }
             Accepted::Woken | Accepted::Nothing => {}
             Accepted::Fatal(e) => {
-                tracing::error!("child {}: accept: {e}", ctx.slot);
+                tracing::error!("child {}: accept: {e}", ctx.slot());
                 return exit::CHILD_SICK;
             }
         }
@@ -74,17 +65,15 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
 }
 
 /// Spawn a task (it runs whenever the runtime serves a connection) that flips `closing`
-/// when the graceful-stop descriptor becomes readable.
-fn watch_graceful(rt: &tokio::runtime::Runtime, fd: BorrowedFd<'_>, closing: Closing) {
-    let Ok(owned) = fd.try_clone_to_owned() else {
+/// when a graceful stop is requested.
+fn watch_graceful(rt: &tokio::runtime::Runtime, ctx: &ChildContext<'_>, closing: Closing) {
+    // The watch registers with the runtime it is created in.
+    let _entered = rt.enter();
+    let Ok(watch) = ctx.signals().watch() else {
         return;
     };
     rt.spawn(async move {
-        let Ok(async_fd) = mpm_core::sys::fd::async_fd(owned) else {
-            return;
-        };
-        if async_fd.readable().await.is_ok() {
-            closing.close();
-        }
+        watch.requested().await;
+        closing.close();
     });
 }

@@ -1,8 +1,8 @@
 //! Prefork's answers to the master: capacity is idle processes (a child has one worker
 //! slot), only an idle child is retired, a hung handler costs its whole child.
 
-use mpm_core::policy::SpareDecision;
-use mpm_core::policy::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
+use mpm_core::kit::SpareDecision;
+use mpm_core::kit::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
 use mpm_core::Limits;
 
 /// One idle process counts one; a busy one is not a retirement candidate (retiring it

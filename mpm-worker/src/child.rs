@@ -1,11 +1,11 @@
 //! One worker child: the listener (this process's main thread) and its worker threads.
 
 use crossbeam_channel::{bounded, Receiver, Sender};
-use mpm_core::accept::{Accepted, Acceptor};
 use mpm_core::http::{self, Closing, Handler, HttpOptions};
+use mpm_core::kit::SlotObserver;
+use mpm_core::kit::WorkerStatus;
+use mpm_core::kit::{Accepted, Acceptor};
 use mpm_core::mpm::exit;
-use mpm_core::observe::SlotObserver;
-use mpm_core::scoreboard::WorkerStatus;
 use mpm_core::ChildContext;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -16,15 +16,15 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 type Conn = (TcpStream, SocketAddr);
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let tpc = ctx.config.limits.threads_per_child as usize;
-    let mut acceptor = match Acceptor::new(ctx.listeners) {
-        Ok(a) => a.counting(ctx.scoreboard.clone()),
+    let tpc = ctx.config().limits.threads_per_child as usize;
+    let mut acceptor = match Acceptor::new(ctx.listeners()) {
+        Ok(a) => a.counting(ctx.slots()),
         Err(e) => {
-            tracing::error!("child {}: listeners: {e}", ctx.slot);
+            tracing::error!("child {}: listeners: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
-    let opts = HttpOptions::from_config(ctx.config);
+    let opts = HttpOptions::from_config(ctx.config());
     let closing = Closing::default();
     // A worker announces it is idle by sending its index here; the listener takes one
     // token before each accept.
@@ -36,9 +36,9 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         conn_txs.push(tx);
         let worker = Worker {
             index: t,
-            handler: ctx.handler.clone(),
+            handler: ctx.handler().clone(),
             opts: opts.clone(),
-            observer: SlotObserver::new(ctx.scoreboard.clone(), ctx.slot, t),
+            observer: SlotObserver::new(ctx.slots(), t),
             closing: closing.clone(),
             idle: idle_tx.clone(),
             conns: rx,
@@ -49,7 +49,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         {
             Ok(h) => threads.push(h),
             Err(e) => {
-                tracing::error!("child {}: cannot create worker thread: {e}", ctx.slot);
+                tracing::error!("child {}: cannot create worker thread: {e}", ctx.slot());
                 if threads.is_empty() {
                     return exit::CHILD_SICK;
                 }
@@ -61,11 +61,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
 
     let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
-    let stopping = |accepted: u64| {
-        ctx.signals.graceful_requested()
-            || ctx.scoreboard.process(ctx.slot).quiescing()
-            || (max_conns > 0 && accepted >= max_conns)
-    };
+    let stopping = |accepted: u64| ctx.stop_requested() || (max_conns > 0 && accepted >= max_conns);
     'listen: while !stopping(accepted) {
         // Reserve an idle worker first (waking now and then to check for a stop).
         let worker = loop {
@@ -83,7 +79,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             if stopping(accepted) {
                 break 'listen;
             }
-            match acceptor.accept(Some(ctx.signals.fd()), IDLE_CHECK) {
+            match acceptor.accept(Some(ctx.signals().fd()), IDLE_CHECK) {
                 Accepted::Conn(stream, peer) => {
                     accepted += 1;
                     if conn_txs[worker].send((stream, peer)).is_err() {
@@ -93,7 +89,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
                 }
                 Accepted::Woken | Accepted::Nothing => {}
                 Accepted::Fatal(e) => {
-                    tracing::error!("child {}: accept: {e}", ctx.slot);
+                    tracing::error!("child {}: accept: {e}", ctx.slot());
                     break 'listen;
                 }
             }
@@ -101,7 +97,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
     // Graceful child stop: no more accepts; connections in progress finish, each ending
     // with `Connection: close` on its next response.
-    ctx.scoreboard.process(ctx.slot).set_quiescing(true);
+    ctx.slots().process().set_quiescing(true);
     closing.close();
     drop(conn_txs);
     for h in threads {
@@ -142,7 +138,7 @@ impl Worker {
             let Ok((stream, peer)) = self.conns.recv() else {
                 break;
             };
-            mpm_core::observe::serve_connection(
+            mpm_core::kit::serve_connection(
                 &rt,
                 &self.handler,
                 &self.opts,

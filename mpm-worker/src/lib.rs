@@ -18,7 +18,7 @@
 mod child;
 mod policy;
 
-use mpm_core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
+use mpm_core::kit::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use mpm_core::{ChildContext, Limits, Mpm, MpmKind};
 
 /// The worker strategy.

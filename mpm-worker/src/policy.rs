@@ -1,8 +1,8 @@
 //! Worker's answers to the master: capacity is idle threads, any child may be retired
 //! (the highest slot goes), a hung handler retires its child gracefully first.
 
-use mpm_core::policy::SpareDecision;
-use mpm_core::policy::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
+use mpm_core::kit::SpareDecision;
+use mpm_core::kit::{spares_between, Census, ChildCensus, HungHandler, IdleCount};
 use mpm_core::Limits;
 
 /// Each idle thread counts; every child is a candidate, so the highest slot is retired

@@ -1,11 +1,11 @@
 //! One reactor child: a single-threaded event loop that accepts and serves every
 //! connection it takes, until the master asks it to stop.
 
-use mpm::core::accept::{classify, AcceptError, Shortage, SHORTAGE_BACKOFF};
-use mpm::core::http::{self, Closing, ConnObserver, Handler, HttpOptions, Reply, RequestBody};
-use mpm::core::mpm::exit;
-use mpm::core::scoreboard::{Scoreboard, WorkerStatus};
-use mpm::core::ChildContext;
+use mpm::http::{self, Closing, ConnObserver, Handler, HttpOptions, Reply, RequestBody};
+use mpm::kit::exit;
+use mpm::kit::ChildContext;
+use mpm::kit::{classify, AcceptError, Shortage, SHORTAGE_BACKOFF};
+use mpm::kit::{ChildSlots, WorkerStatus};
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -20,7 +20,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let rt = match http::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!("child {}: cannot create the event loop: {e}", ctx.slot);
+            tracing::error!("child {}: cannot create the event loop: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
@@ -30,7 +30,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
 
 async fn serve(ctx: &ChildContext<'_>) -> i32 {
     let mut listeners = Vec::new();
-    for l in ctx.listeners {
+    for l in ctx.listeners() {
         let tokio_listener = l.socket.try_clone().and_then(|s| {
             s.set_nonblocking(true)?;
             TcpListener::from_std(s)
@@ -38,32 +38,30 @@ async fn serve(ctx: &ChildContext<'_>) -> i32 {
         match tokio_listener {
             Ok(t) => listeners.push(t),
             Err(e) => {
-                tracing::error!("child {}: listener: {e}", ctx.slot);
+                tracing::error!("child {}: listener: {e}", ctx.slot());
                 return exit::CHILD_SICK;
             }
         }
     }
-    let graceful = match ctx.signals.watch() {
+    let graceful = match ctx.signals().watch() {
         Ok(fd) => fd,
         Err(e) => {
-            tracing::error!("child {}: cannot watch for graceful stop: {e}", ctx.slot);
+            tracing::error!("child {}: cannot watch for graceful stop: {e}", ctx.slot());
             return exit::CHILD_SICK;
         }
     };
-    let opts = Rc::new(HttpOptions::from_config(ctx.config));
-    let mode = ctx.handler.body_mode();
+    let opts = Rc::new(HttpOptions::from_config(ctx.config()));
+    let mode = ctx.handler().body_mode();
     let closing = Closing::default();
-    let load = Arc::new(Load::new(ctx.scoreboard.clone(), ctx.slot));
+    let load = Arc::new(Load::new(ctx.slots()));
     let open = Rc::new(Cell::new(0usize));
     let conn_done = Rc::new(Notify::new());
     let max_conns = ctx.max_connections();
     let mut accepted = 0u64;
-    let mut shortage = Shortage::counting(ctx.scoreboard.clone());
-    let stop_requested =
-        || ctx.signals.graceful_requested() || ctx.scoreboard.process(ctx.slot).quiescing();
+    let mut shortage = Shortage::counting(ctx.slots());
 
     loop {
-        if stop_requested() || (max_conns > 0 && accepted >= max_conns) {
+        if ctx.stop_requested() || (max_conns > 0 && accepted >= max_conns) {
             break;
         }
         let (stream, peer) = tokio::select! {
@@ -77,7 +75,7 @@ async fn serve(ctx: &ChildContext<'_>) -> i32 {
                         continue;
                     }
                     AcceptError::Fatal => {
-                        tracing::error!("child {}: accept: {e}", ctx.slot);
+                        tracing::error!("child {}: accept: {e}", ctx.slot());
                         break;
                     }
                 },
@@ -90,7 +88,7 @@ async fn serve(ctx: &ChildContext<'_>) -> i32 {
         shortage.recovered();
         let _ = stream.set_nodelay(true);
         open.set(open.get() + 1);
-        let (opts, closing, handler) = (opts.clone(), closing.clone(), ctx.handler.clone());
+        let (opts, closing, handler) = (opts.clone(), closing.clone(), ctx.handler().clone());
         let (open, conn_done, load) = (open.clone(), conn_done.clone(), load.clone());
         tokio::task::spawn_local(async move {
             let observer = ConnLoad::new(load);
@@ -156,23 +154,21 @@ async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
 /// The loop's one worker slot: busy while any request is in flight, ready otherwise,
 /// with the request counters of every connection.
 struct Load {
-    scoreboard: Scoreboard,
-    slot: usize,
+    slots: ChildSlots,
     in_flight: AtomicUsize,
 }
 
 impl Load {
-    fn new(scoreboard: Scoreboard, slot: usize) -> Load {
-        scoreboard.worker(slot, 0).set_status(WorkerStatus::Ready);
+    fn new(slots: ChildSlots) -> Load {
+        slots.worker(0).set_status(WorkerStatus::Ready);
         Load {
-            scoreboard,
-            slot,
+            slots,
             in_flight: AtomicUsize::new(0),
         }
     }
 
     fn started(&self, line: &str) {
-        let w = self.scoreboard.worker(self.slot, 0);
+        let w = self.slots.worker(0);
         w.set_request(line);
         w.start_request();
         if self.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
@@ -182,9 +178,7 @@ impl Load {
 
     fn ended(&self) {
         if self.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.scoreboard
-                .worker(self.slot, 0)
-                .set_status(WorkerStatus::Ready);
+            self.slots.worker(0).set_status(WorkerStatus::Ready);
         }
     }
 }
@@ -197,7 +191,7 @@ struct ConnLoad {
 
 impl ConnLoad {
     fn new(load: Arc<Load>) -> ConnLoad {
-        load.scoreboard.worker(load.slot, 0).new_connection();
+        load.slots.worker(0).new_connection();
         ConnLoad {
             load,
             in_request: AtomicBool::new(false),
@@ -217,10 +211,7 @@ impl ConnObserver for ConnLoad {
 
     fn request_done(&self, bytes: u64) {
         if self.in_request.swap(false, Ordering::Relaxed) {
-            self.load
-                .scoreboard
-                .worker(self.load.slot, 0)
-                .finish_request(bytes);
+            self.load.slots.worker(0).finish_request(bytes);
             self.load.ended();
         }
     }

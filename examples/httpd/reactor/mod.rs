@@ -15,9 +15,9 @@
 mod child;
 mod rules;
 
-use mpm::core::http::Handler;
-use mpm::core::policy::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
-use mpm::core::ChildContext;
+use mpm::http::Handler;
+use mpm::kit::ChildContext;
+use mpm::kit::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use mpm::{Limits, Mpm, MpmKind};
 
 pub use rules::KIND;

@@ -1,10 +1,10 @@
 //! The reactor's configuration: StartServers processes (at most ServerLimit), no spare
 //! directives, no thread directives.
 
-use mpm::core::mpm::Capability;
-use mpm::core::rules::{check_server_limit, warn_start_servers};
-use mpm::core::rules::{Capabilities, Counts, Defaults, Family, Requested, Retained};
-use mpm::core::rules::{Rules, SpareUnit, WarningLog};
+use mpm::kit::Capability;
+use mpm::kit::{check_server_limit, warn_start_servers};
+use mpm::kit::{Capabilities, Counts, Defaults, Family, Requested, Retained};
+use mpm::kit::{Rules, SpareUnit, WarningLog};
 use mpm::MpmKind;
 
 /// The label: `--mpm reactor`, `<IfModule mpm_reactor_module>`.
@@ -103,7 +103,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn load(conf: &str) -> Result<mpm::ServerConfig, mpm::core::ConfigErrors> {
+    fn load(conf: &str) -> Result<mpm::ServerConfig, mpm::ConfigErrors> {
         mpm::ServerConfig::from_config_str(conf, Path::new("t.conf"), KIND, None)
     }
 

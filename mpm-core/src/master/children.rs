@@ -177,15 +177,15 @@ impl Master<'_> {
             config: self.config.clone(),
             scoreboard: self.scoreboard.clone(),
         });
-        let ctx = ChildContext {
+        let ctx = ChildContext::new(
             slot,
-            generation: self.generation,
-            scoreboard: &self.scoreboard,
-            listeners: &self.listeners,
-            config: &self.config,
-            handler: &self.handler,
-            signals: &signals,
-        };
+            self.generation,
+            &self.scoreboard,
+            &self.listeners,
+            &self.config,
+            &self.handler,
+            &signals,
+        );
         self.mpm.child_main(ctx)
     }
 

@@ -165,11 +165,6 @@ impl SharedMemory {
         self.inner.len
     }
 
-    /// Always false: a mapping has at least one byte.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
     /// The record of type `T` at byte `offset`, or `None` when it would not lie wholly
     /// inside the mapping or `offset` is not aligned for `T`.
     pub fn try_record<T: ShmRecord>(&self, offset: usize) -> Option<&T> {

@@ -34,8 +34,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
 #[derive(Debug)]
 pub struct SignalPipe {
     read: OwnedFd,
-    write: OwnedFd,
-    signals: Vec<Signal>,
+    /// Held open for the handler, which writes to it by its raw number.
+    _write: OwnedFd,
 }
 
 impl SignalPipe {
@@ -58,8 +58,7 @@ impl SignalPipe {
         }
         Ok(SignalPipe {
             read,
-            write,
-            signals: signals.to_vec(),
+            _write: write,
         })
     }
 
@@ -78,17 +77,6 @@ impl SignalPipe {
             }
         }
         take_pending()
-    }
-
-    /// Restore the default disposition of this pipe's signals and close the pipe.
-    pub fn uninstall(self) {
-        restore_default(&self.signals);
-        let _ = PIPE_WRITE.compare_exchange(
-            self.write.as_raw_fd(),
-            -1,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        );
     }
 }
 
