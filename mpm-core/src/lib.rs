@@ -3,8 +3,13 @@
 //! The contract and shared machinery of mpm — Apache httpd's Multi-Processing Modules
 //! rebuilt in Rust: configuration in Apache's syntax with Apache's validation, the
 //! shared-memory scoreboard, status pages, listeners, the master process loop, signals and
-//! the handler API. The strategies (`mpm-prefork`, `mpm-worker`, `mpm-event`) plug into it
-//! through the [`Mpm`] trait.
+//! the handler API. The strategies (`mpm-prefork`, `mpm-worker`, `mpm-event`, or one of
+//! your own) plug into it through the [`Mpm`] trait; `mpm-core` names none of them
+//! (Apache's three labels and their configuration rules are in [`kind`]).
+//!
+//! Two audiences, two doors: an application uses the crate root ([`Server`],
+//! [`ConfigSource`], [`http`] handlers, [`config`], [`Control`], [`status`]); a strategy
+//! author uses [`kit`]. The facade `mpm` re-exports the two.
 //!
 //! Loading an Apache `httpd-mpm.conf` block gives Apache's effective limits and warnings:
 //!
