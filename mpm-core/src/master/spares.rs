@@ -85,10 +85,10 @@ impl Master<'_> {
         (idle, to_retire.map(|(_, p)| p))
     }
 
-    /// HandlerTimeout: find handlers running too long and recycle their children —
-    /// prefork's at once (the one request is lost anyway), a threaded child gracefully
-    /// so its other requests can finish, then killed if it has not left within another
-    /// HandlerTimeout.
+    /// HandlerTimeout: find handlers running too long and recycle their children as the
+    /// strategy says ([`HungHandler`]): killed at once (nothing else runs in the child),
+    /// or retired gracefully so its other requests can finish, then killed if it has not
+    /// left within another HandlerTimeout.
     pub(super) fn check_hung_handlers(&mut self) {
         let Some(limit) = self.config.handler_timeout else {
             return;
