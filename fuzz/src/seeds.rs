@@ -166,7 +166,8 @@ mod tests {
     /// binaries, here on stable).
     #[test]
     fn committed_corpora_pass() {
-        let targets: [(&str, fn(&[u8])); 5] = [
+        type Target = (&'static str, fn(&[u8]));
+        let targets: [Target; 5] = [
             ("http_head", crate::parsers::http_head),
             ("http_chunked", crate::parsers::http_chunked),
             ("http_connection", crate::connection::http_connection),
