@@ -9,6 +9,7 @@ pub mod keepalive;
 pub mod load;
 pub mod procs;
 pub mod threads;
+pub mod tools;
 pub mod websocket;
 
 use std::net::SocketAddr;
