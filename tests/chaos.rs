@@ -33,8 +33,12 @@ fn event_out_of_descriptors_backs_off_and_recovers() {
     let status = std::process::Command::new("prlimit")
         .args(["--nofile=256:256", "--pid", &server.pid().to_string()])
         .status();
-    if !matches!(status, Ok(s) if s.success()) {
-        eprintln!("skipped: prlimit (util-linux) unavailable");
+    if !matches!(status, Ok(s) if s.success())
+        && !common::tools::skip_or_fail(
+            "event_out_of_descriptors_backs_off_and_recovers",
+            &format!("prlimit (Debian package util-linux) failed: {status:?}"),
+        )
+    {
         return;
     }
     // The running child keeps its old limit: replace it by a graceful restart.

@@ -79,7 +79,12 @@ fn scrape_after_lifecycle(mpm: &'static str) {
     assert!(text.contains(&format!("mpm_info{{mpm=\"{mpm}\"")), "{text}");
     match promtool_check(&text) {
         Some((ok, msg)) => assert!(ok, "promtool check metrics failed:\n{msg}\n{text}"),
-        None => eprintln!("skipped promtool: not installed (Debian package prometheus)"),
+        None => {
+            common::tools::skip_or_fail(
+                &format!("promtool check of {mpm}'s /metrics"),
+                "promtool is not installed (Debian package prometheus)",
+            );
+        }
     }
 }
 

@@ -465,12 +465,12 @@ mod blocking {
 fn low_nofile_limit_is_raised_and_warned_about() {
     // `prlimit` starts the master with soft 100 / hard 150 descriptors; an event child with
     // 64 threads and AsyncRequestWorkerFactor 2 may need ~226.
-    if std::process::Command::new("prlimit")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("prlimit (util-linux) not installed; skipped");
+    if !common::tools::require(
+        "low_nofile_limit_is_raised_and_warned_about",
+        "prlimit",
+        "--version",
+        "util-linux",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

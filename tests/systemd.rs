@@ -33,14 +33,12 @@ impl Drop for Kill {
 
 #[test]
 fn socket_activation_with_systemd_socket_activate() {
-    if Command::new("systemd-socket-activate")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        eprintln!("skipped: systemd-socket-activate not installed (Debian package systemd)");
+    if !common::tools::require(
+        "socket_activation_with_systemd_socket_activate",
+        "systemd-socket-activate",
+        "--help",
+        "systemd",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
