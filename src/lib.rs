@@ -28,6 +28,7 @@
 #[cfg(not(any(feature = "prefork", feature = "worker", feature = "event")))]
 compile_error!("enable at least one of the features `prefork`, `worker`, `event`");
 
+pub mod http;
 pub mod kit;
 mod registry;
 pub mod status;
@@ -36,8 +37,6 @@ pub use registry::Registry;
 
 /// Apache-syntax configuration, serde and the builder; [`config::validate`].
 pub use mpm_core::config;
-/// Handlers, bodies and the HTTP/1.1 engine.
-pub use mpm_core::http;
 pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler, StreamHandler};
 /// Effective limits and Apache's warnings.
 pub use mpm_core::limits;

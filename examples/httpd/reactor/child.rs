@@ -1,9 +1,10 @@
 //! One reactor child: a single-threaded event loop that accepts and serves every
 //! connection it takes, until the master asks it to stop.
 
-use mpm::http::{self, Closing, ConnObserver, Handler, HttpOptions, Reply, RequestBody};
+use mpm::http::{text_response, Handler, RequestBody};
 use mpm::kit::exit;
 use mpm::kit::ChildContext;
+use mpm::kit::{self, Closing, ConnObserver, HttpOptions, Reply};
 use mpm::kit::{classify, AcceptError, Shortage, SHORTAGE_BACKOFF};
 use mpm::kit::{ChildSlots, WorkerStatus};
 use std::cell::Cell;
@@ -17,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
-    let rt = match http::current_thread_runtime() {
+    let rt = match kit::current_thread_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("child {}: cannot create the event loop: {e}", ctx.slot());
@@ -93,7 +94,7 @@ async fn serve(ctx: &ChildContext<'_>) -> i32 {
         tokio::task::spawn_local(async move {
             let observer = ConnLoad::new(load);
             let call = |req| call(handler.clone(), req);
-            http::serve_lean(stream, peer, &opts, mode, call, &observer, &closing).await;
+            kit::serve_lean(stream, peer, &opts, mode, call, &observer, &closing).await;
             drop(observer);
             open.set(open.get() - 1);
             conn_done.notify_waiters();
@@ -130,12 +131,12 @@ async fn accept_any(listeners: &[TcpListener]) -> std::io::Result<(TcpStream, So
 /// blocking pool (a blocked handler must not stall every other connection).
 async fn call(handler: Handler, req: ::http::Request<RequestBody>) -> Reply {
     match handler {
-        Handler::Async(h) => http::reply_async(h.as_ref(), req).await,
-        Handler::Service(h) => http::reply_service(h.as_ref(), req).await,
-        Handler::Http(h) => blocking(move || http::reply_blocking(h.as_ref(), req)).await,
-        Handler::Stream(h) => blocking(move || http::reply_stream(h.as_ref(), req)).await,
+        Handler::Async(h) => kit::reply_async(h.as_ref(), req).await,
+        Handler::Service(h) => kit::reply_service(h.as_ref(), req).await,
+        Handler::Http(h) => blocking(move || kit::reply_blocking(h.as_ref(), req)).await,
+        Handler::Stream(h) => blocking(move || kit::reply_stream(h.as_ref(), req)).await,
         // Refused before any fork (`ReactorMpm::supports`).
-        Handler::Connection(_) => Reply::Full(http::text_response(
+        Handler::Connection(_) => Reply::Full(text_response(
             ::http::StatusCode::INTERNAL_SERVER_ERROR,
             "Internal Server Error\n",
         )),
@@ -144,7 +145,7 @@ async fn call(handler: Handler, req: ::http::Request<RequestBody>) -> Reply {
 
 async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
-        Reply::Full(http::text_response(
+        Reply::Full(text_response(
             ::http::StatusCode::INTERNAL_SERVER_ERROR,
             "Internal Server Error\n",
         ))
