@@ -1,6 +1,6 @@
 //! Lifecycle of the real `httpd` example under every strategy (mpm's three and the
-//! example's own `reactor`): start counts, graceful restarts under load, crash respawn,
-//! stop, master death, recycling, privilege drop.
+//! example's own `reactor`): start counts and `?auto`, the HTML status page, graceful
+//! restarts under load, crash respawn, stop, master death, recycling, privilege drop.
 
 mod common;
 
@@ -63,6 +63,26 @@ fn start_counts(mpm: &'static str) {
         std::process::id() as i32,
         procs::stat(server.pid()).unwrap().0
     );
+}
+
+/// The HTML status page of a running server names the strategy and honours `refresh`.
+fn status_page_html(mpm: &'static str) {
+    let (conf, start, _, _) = small(mpm);
+    let server = Server::start(mpm, &conf);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == start));
+    let r = client::get(server.addr, "/server-status?refresh=5").unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    let page = r.body_text();
+    assert!(
+        page.contains(&format!("<dt>Server MPM</dt><dd>{mpm}</dd>")),
+        "{page}"
+    );
+    assert!(page.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+    assert!(page.trim_end().ends_with("</html>"), "{page}");
 }
 
 fn graceful_restarts_under_load(mpm: &'static str) {
@@ -260,6 +280,7 @@ macro_rules! for_each_mpm {
 
 for_each_mpm!(
     start_counts,
+    status_page_html,
     graceful_restarts_under_load,
     child_crash_respawn,
     term_stops_everything,

@@ -34,10 +34,11 @@ fn value(text: &str, series: &str) -> Option<f64> {
 }
 
 fn scrape_after_lifecycle(mpm: &'static str) {
-    let conf = if mpm == "prefork" {
-        "StartServers 2\nMinSpareServers 1\nMaxSpareServers 5\n"
-    } else {
-        "StartServers 2\nThreadsPerChild 4\nThreadLimit 4\nServerLimit 8\nMinSpareThreads 1\nMaxSpareThreads 40\nMaxRequestWorkers 16\n"
+    let conf = match mpm {
+        "prefork" => "StartServers 2\nMinSpareServers 1\nMaxSpareServers 5\n",
+        // The example's own strategy: a fixed set of processes, no spare directives.
+        "reactor" => "StartServers 2\n",
+        _ => "StartServers 2\nThreadsPerChild 4\nThreadLimit 4\nServerLimit 8\nMinSpareThreads 1\nMaxSpareThreads 40\nMaxRequestWorkers 16\n",
     };
     let server = Server::start(mpm, conf);
     assert!(wait_until(Duration::from_secs(10), || server
@@ -101,4 +102,9 @@ fn metrics_worker() {
 #[test]
 fn metrics_event() {
     scrape_after_lifecycle("event");
+}
+
+#[test]
+fn metrics_reactor() {
+    scrape_after_lifecycle("reactor");
 }
