@@ -287,8 +287,13 @@ fn strip_token_password(token: &str) -> std::borrow::Cow<'_, str> {
     s.into()
 }
 
-/// The scoreboard mapping. Cloning is cheap and shares the same memory; it stays valid in
-/// forked children.
+/// The scoreboard mapping, as its creator holds it: every slot and the header writable.
+/// Cloning is cheap and shares the same memory; it stays valid in forked children.
+///
+/// Only the master holds one (and a test or benchmark that makes its own). Nobody else is
+/// handed this type: a strategy's child gets [`ChildSlots`](crate::kit::ChildSlots), its
+/// own slots only; a handler reads through [`ChildInfo::snapshot`](crate::child::ChildInfo::snapshot);
+/// the embedding application through [`ScoreboardView`](crate::ScoreboardView).
 #[derive(Clone)]
 pub struct Scoreboard {
     shm: SharedMemory,
