@@ -68,8 +68,13 @@ fn upgrade_under_load(mpm: &'static str) {
         .len()
         >= 2));
     let load = Load::start(server.addr, 4, 2);
-    std::thread::sleep(Duration::from_millis(500));
+    let ok = || load.tally.ok.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(10), || ok() >= 20),
+        "the load did not get going"
+    );
     install(&httpd_path(), &exe);
+    let at_signal = ok();
     server.signal(libc::SIGUSR2);
     let pid_file = server.pid_file();
     let mut new_pid = None;
@@ -83,12 +88,27 @@ fn upgrade_under_load(mpm: &'static str) {
         "no new master in the PidFile; log:\n{}",
         server.log()
     );
+    let at_takeover = ok();
     assert!(
         server.wait_exit(Duration::from_secs(30)),
         "old master did not exit; log:\n{}",
         server.log()
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // Requests were answered while the upgrade ran (signal to the new master's PidFile),
+    // and go on being answered, by the new master's children, after the old one left.
+    assert!(
+        at_takeover > at_signal,
+        "no request answered between SIGUSR2 and the takeover ({at_signal} before, {at_takeover} after)"
+    );
+    let at_exit = ok();
+    eprintln!(
+        "{mpm}: {at_signal} answered before SIGUSR2, {at_takeover} at the takeover, {at_exit} when the old master exited"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || ok() >= at_exit + 20),
+        "the load stalled after the old master exited; log:\n{}",
+        server.log()
+    );
     let (ok, failed, errors) = load.finish();
     assert_eq!(failed, 0, "{failed} failed of {}: {errors:?}", ok + failed);
     let new_pid = new_pid.unwrap();
