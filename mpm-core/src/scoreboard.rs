@@ -494,17 +494,6 @@ impl Scoreboard {
         }
     }
 
-    /// Handles to process slot `slot` and its worker slots only: what the master hands
-    /// the child it forks into that slot (and what a test serving outside a server uses).
-    ///
-    /// # Panics
-    ///
-    /// If `slot >= server_limit()` (a programming error).
-    pub fn child_slots(&self, slot: usize) -> crate::slots::ChildSlots {
-        assert!(slot < self.server_limit() as usize, "process slot {slot}");
-        crate::slots::ChildSlots::new(self.clone(), slot)
-    }
-
     /// The handle of process slot `slot`.
     ///
     /// # Panics

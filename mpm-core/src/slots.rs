@@ -55,6 +55,20 @@ impl ChildSlots {
     }
 }
 
+// Here rather than in `scoreboard.rs`, so the scoreboard does not depend on its handles.
+impl Scoreboard {
+    /// Handles to process slot `slot` and its worker slots only: what the master hands
+    /// the child it forks into that slot (and what a test serving outside a server uses).
+    ///
+    /// # Panics
+    ///
+    /// If `slot >= server_limit()` (a programming error).
+    pub fn child_slots(&self, slot: usize) -> ChildSlots {
+        assert!(slot < self.server_limit() as usize, "process slot {slot}");
+        ChildSlots::new(self.clone(), slot)
+    }
+}
+
 impl fmt::Debug for ChildSlots {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildSlots")
