@@ -240,9 +240,12 @@ fn chunk_end() -> Family {
             b"Transfer-Encoding: chunked\r\n\r\n",
             true,
         ),
-        ("lf-ends-field", b"X-T: v\n\r\n", true),
-        ("lf-ends-section", b"X-T: v\r\n\n", true),
-        ("lf-only", b"\n", true),
+        // Chunked framing ends its lines with CRLF, trailers included (as Apache; nginx
+        // takes a bare LF, hyper does not — a proxy on hyper would read on where a lenient
+        // server stopped: fuzz finding D1).
+        ("lf-ends-field", b"X-T: v\n\r\n", false),
+        ("lf-ends-section", b"X-T: v\r\n\n", false),
+        ("lf-only", b"\n", false),
         ("space-before-colon", b"X-T : v\r\n\r\n", false),
         ("leading-space", b" X-T: v\r\n\r\n", false),
         ("obs-fold", b"X-T: v\r\n w\r\n\r\n", false),

@@ -46,6 +46,8 @@ pub(crate) struct HeadScan {
     lines: usize,
     /// Empty lines skipped before the request line.
     leading: usize,
+    /// Lines must end with CRLF (a chunked trailer section), not a bare LF.
+    crlf_only: bool,
 }
 
 impl HeadScan {
@@ -55,6 +57,7 @@ impl HeadScan {
             line_start: 0,
             lines: 0,
             leading: 0,
+            crlf_only: false,
         }
     }
 
@@ -64,6 +67,7 @@ impl HeadScan {
             line_start: 0,
             lines: 1,
             leading: 0,
+            crlf_only: true,
         }
     }
 
@@ -80,22 +84,26 @@ impl HeadScan {
                 return Scan::Reject(StatusCode::BAD_REQUEST);
             };
             let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-                // The line is incomplete. A request line that cannot become one (its
-                // method is not a token: a TLS handshake, binary junk) is refused now
-                // rather than at the head timeout.
-                if self.lines == 0 && !method_so_far_ok(rest) {
-                    return Scan::Reject(StatusCode::BAD_REQUEST);
-                }
-                // Refuse it as soon as it is surely too long.
-                let (max, status) = self.line_limit(limits);
-                if rest.len() > max.saturating_add(1) {
-                    return Scan::Reject(status);
-                }
-                return Scan::Partial;
+                // The line is incomplete: refuse it as soon as it surely breaks a rule — a
+                // request line that cannot become one (its method is not a token: a TLS
+                // handshake, binary junk) or a line surely too long — with the verdict the
+                // complete line would get, so it never depends on how the bytes arrive.
+                let content = match rest.split_last() {
+                    Some((b'\r', before)) => before,
+                    _ => rest,
+                };
+                return match self.verdict(content, limits) {
+                    Some(status) => Scan::Reject(status),
+                    None => Scan::Partial,
+                };
             };
             let mut line = &rest[..nl];
-            if let Some(l) = line.strip_suffix(b"\r") {
-                line = l;
+            match line.strip_suffix(b"\r") {
+                Some(l) => line = l,
+                // RFC 9112 §7.1.2: in a chunked body's framing a line ends with CRLF (a
+                // proxy that requires it would read on where we stopped).
+                None if self.crlf_only => return Scan::Reject(StatusCode::BAD_REQUEST),
+                None => {}
             }
             self.line_start += nl + 1;
             if line.is_empty() {
@@ -108,8 +116,7 @@ impl HeadScan {
                 }
                 return Scan::Complete(self.line_start);
             }
-            let (max, status) = self.line_limit(limits);
-            if line.len() > max {
+            if let Some(status) = self.verdict(line, limits) {
                 return Scan::Reject(status);
             }
             if self.lines > max_fields(limits) {
@@ -117,6 +124,28 @@ impl HeadScan {
                 return Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
             }
             self.lines += 1;
+        }
+    }
+
+    /// The refusal a line (its content so far, without CRLF) has earned, if any: the rule
+    /// it breaks first in its bytes decides — a non-token byte in a request line's method
+    /// (400) or the byte that takes it over the length limit (414 or 431).
+    fn verdict(&self, content: &[u8], limits: &RequestLimits) -> Option<StatusCode> {
+        let (max, too_long) = self.line_limit(limits);
+        let long_at = (content.len() > max).then_some(max);
+        let bad_method_at = if self.lines == 0 {
+            content
+                .iter()
+                .take_while(|&&b| b != b' ')
+                .position(|&b| !is_tchar(b))
+        } else {
+            None
+        };
+        match (bad_method_at, long_at) {
+            (Some(m), Some(l)) if l < m => Some(too_long),
+            (Some(_), _) => Some(StatusCode::BAD_REQUEST),
+            (None, Some(_)) => Some(too_long),
+            (None, None) => None,
         }
     }
 
@@ -135,14 +164,9 @@ impl HeadScan {
     }
 }
 
-/// Whether the start of a request line so far can still begin with a method token
-/// (RFC 9112 §3: `method = token`, then SP); a lone CR may be the start of an empty line.
-fn method_so_far_ok(line: &[u8]) -> bool {
-    let method = line.split(|&b| b == b' ').next().unwrap_or(&[]);
-    method == b"\r"
-        || method
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+/// `tchar` (RFC 9110 §5.6.2): what a method is made of (RFC 9112 §3: `method = token`).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Methods are case-sensitive (RFC 9110 §9.1) and every registered one is upper-case; a
@@ -313,6 +337,26 @@ mod tests {
             parse(b"get / HTTP/1.1\r\n\r\n", 0).unwrap_err(),
             StatusCode::NOT_IMPLEMENTED
         );
+    }
+
+    /// The verdict is a function of the bytes, not of how they arrive (fuzz finding H1).
+    #[test]
+    fn the_verdict_does_not_depend_on_how_the_bytes_arrive() {
+        let whole = |bytes: &[u8]| {
+            let mut s = HeadScan::request();
+            s.scan(bytes, &limits())
+        };
+        for input in [
+            &b"GE(T / HTTP/1.1\r\nHost: a\r\n"[..],
+            b"eeeeeeeeeeeeeeeeeeeeeeee\x01 / HTTP/1.1\r\n",
+            b"eeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+            b"ee\x01eeeeeeeeeeeeeeeeeeeeeeeeeeee / HTTP/1.1\r\n",
+            b"GE(T / HTTP/1.1\r\nAbc: defghijklmnop\r\n",
+        ] {
+            let v = whole(input);
+            assert_ne!(v, Scan::Partial, "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(scan_all(input), v, "{:?}", String::from_utf8_lossy(input));
+        }
     }
 
     #[test]
