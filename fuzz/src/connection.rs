@@ -399,18 +399,28 @@ pub fn http_connection(data: &[u8]) {
     // Fed whole: exactly what the model says.
     let whole = run(&[bytes], flags);
     let got = answers(&whole, "whole", bytes);
-    assert_eq!(
-        got,
-        expected.answers,
-        "whole: answers differ from the model (flags {flags:#x}): {:?}",
-        show(bytes)
-    );
-    assert_eq!(
-        whole.seen,
-        expected.seen,
-        "whole: the handler saw other requests than the model frames (flags {flags:#x}): {:?}",
-        show(bytes)
-    );
+    // Known issue E1 (see `known::continue_after_first_frame`): a 100-continue request
+    // whose handler read the buffered start of its body and answered is closed as if the
+    // client were still waiting.
+    let e1 = mode == Mode::ReadFirst
+        && cut_at_continue(&got, &expected.answers, &expected.continue_body)
+        && whole.seen.len() == got.len()
+        && whole.seen[..] == expected.seen[..got.len().min(expected.seen.len())]
+        && known::continue_after_first_frame();
+    if !e1 {
+        assert_eq!(
+            got,
+            expected.answers,
+            "whole: answers differ from the model (flags {flags:#x}): {:?}",
+            show(bytes)
+        );
+        assert_eq!(
+            whole.seen,
+            expected.seen,
+            "whole: the handler saw other requests than the model frames (flags {flags:#x}): {:?}",
+            show(bytes)
+        );
+    }
 
     // Fed in pieces: the same, but for the early close of a 100-continue request whose
     // body had not arrived when its handler answered without reading it.
@@ -426,14 +436,18 @@ pub fn http_connection(data: &[u8]) {
                 .zip(b)
                 .all(|(x, y)| x.line == y.line && (!mode.reads_all() || x.body == y.body))
     };
-    if got_split == got && same_seen(&split.seen, &whole.seen) {
+    // What the split run may equal: the whole run, and the model where E1 made the whole
+    // run differ from it.
+    let mut references: Vec<(&[(u16, bool)], &[Seen])> = vec![(&got, &whole.seen)];
+    if e1 {
+        references.push((&expected.answers, &expected.seen));
+    }
+    if references
+        .iter()
+        .any(|(a, s)| got_split == *a && same_seen(&split.seen, s))
+    {
         return;
     }
-    let k = got_split
-        .iter()
-        .zip(&got)
-        .take_while(|(a, b)| a == b)
-        .count();
     // Known issue 1 (see `known::early_method_check`): a request line that cannot be a
     // request is refused with a status (or not answered) depending on how it arrived.
     let settled = |g: &[(u16, bool)]| -> Vec<(u16, bool)> {
@@ -450,18 +464,38 @@ pub fn http_connection(data: &[u8]) {
     {
         return;
     }
-    let early_close = mode == Mode::NoRead
-        && got_split.len() == k + 1
-        && got_split[k] == (200, true)
-        && expected.continue_body.get(k) == Some(&true)
-        && split.seen.len() == k + 1
-        && same_seen(&split.seen, &whole.seen[..(k + 1).min(whole.seen.len())]);
+    // The early close of a 100-continue request whose body had not arrived when its
+    // handler answered without reading it (by design in NoRead; E1 in ReadFirst).
+    let early_close = (mode == Mode::NoRead
+        || (mode == Mode::ReadFirst && known::continue_after_first_frame()))
+        && references.iter().any(|(a, s)| {
+            let k = got_split.len().saturating_sub(1);
+            cut_at_continue(&got_split, a, &expected.continue_body)
+                && split.seen.len() == k + 1
+                && s.len() > k
+                && same_seen(&split.seen, &s[..k + 1])
+        });
     assert!(
         early_close,
-        "split at {:?}: answers {got_split:?} / handler saw {:?}, fed whole: {got:?} / {:?} (flags {flags:#x}): {:?}",
+        "split at {:?}: answers {got_split:?} / handler saw {:?}, fed whole: {got:?} / {:?}, \
+         model: {:?} (flags {flags:#x}): {:?}",
         input.cuts,
         split.seen,
         whole.seen,
+        expected.answers,
         show(bytes)
     );
+}
+
+/// Whether `got` is `reference` cut short by a `200` with `Connection: close` at a request
+/// that asked for `100-continue` and has a body to come (the answers before it equal).
+fn cut_at_continue(got: &[(u16, bool)], reference: &[(u16, bool)], continue_body: &[bool]) -> bool {
+    let Some((&last, before)) = got.split_last() else {
+        return false;
+    };
+    let k = before.len();
+    last == (200, true)
+        && continue_body.get(k) == Some(&true)
+        && reference.len() > k
+        && reference[..k] == *before
 }

@@ -88,3 +88,18 @@ pub fn bare_lf_in_trailers(body: &[u8]) -> bool {
     }
     false
 }
+
+/// Known issue E1 (`artifacts-found/README.md`): `LinkState::continue_pending`
+/// (`mpm-core/src/http/lean/incoming.rs`) says the client may still be waiting for
+/// `100 Continue` when no `100` was sent, nothing was read from the socket for the body and
+/// the buffer holds no unread byte, even when the body's first bytes came with the head and
+/// the handler has already read them. A streamed handler that reads the first frame of such
+/// a body and answers gets its answer sent with `Connection: close` and the rest of the
+/// body is never read: an incomplete body is answered with the handler's 200 instead of
+/// 400, and a complete body whose rest arrives a little later ends the connection (the
+/// requests pipelined after it are dropped) where, arriving with the head, it does not.
+///
+/// True unless tolerances are off.
+pub fn continue_after_first_frame() -> bool {
+    !strict()
+}
