@@ -211,3 +211,143 @@ fn prefork_abort_route_crash() {
 fn event_abort_route_crash() {
     abort_route_crash("event");
 }
+
+/// Small limits: two children (one thread each for prefork, two for the threaded ones).
+fn two_children(mpm: &str) -> &'static str {
+    if mpm == "prefork" {
+        "StartServers 2\nMinSpareServers 1\nMaxSpareServers 4\nMaxRequestWorkers 8\n"
+    } else {
+        "StartServers 2\nServerLimit 4\nThreadLimit 2\nThreadsPerChild 2\nMaxRequestWorkers 8\n\
+         MinSpareThreads 1\nMaxSpareThreads 8\n"
+    }
+}
+
+/// The child and scoreboard slot of a kept-alive connection.
+fn owner(server: &Server, c: &mut Conn) -> (i32, u64) {
+    let pid: i32 = c.get("/pid").unwrap().body_text().trim().parse().unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &client::get(server.addr, "/server-status?json")
+            .unwrap()
+            .body_text(),
+    )
+    .unwrap();
+    let slot = v["processes"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["pid"] == pid))
+        .and_then(|p| p["slot"].as_u64())
+        .unwrap_or_else(|| panic!("no slot for {pid}: {v}"));
+    (pid, slot)
+}
+
+/// Keep-alive connections until one is on a child other than the first's.
+fn connections_on_two_children(server: &Server) -> ((Conn, i32, u64), (Conn, i32, u64)) {
+    let mut first = Conn::open(server.addr).unwrap();
+    let (p1, s1) = owner(server, &mut first);
+    for _ in 0..200 {
+        let mut c = Conn::open(server.addr).unwrap();
+        let (p2, s2) = owner(server, &mut c);
+        if p2 != p1 {
+            return ((first, p1, s1), (c, p2, s2));
+        }
+    }
+    panic!("every connection went to child {p1}");
+}
+
+/// Lifecycle's crash respawn, strictly: a SIGKILLed child costs only its own connections
+/// (a connection on the other child goes on), it is logged, and a new child takes its
+/// scoreboard slot at once. (Supersedes `tests/lifecycle.rs` `child_crash_respawn`, which
+/// discards the failures it counts.)
+fn a_killed_child_costs_only_its_connections(mpm: &'static str) {
+    let server = Server::start(mpm, two_children(mpm));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == 2));
+    let ((mut on_victim, victim, slot), (mut on_other, other, _)) =
+        connections_on_two_children(&server);
+    procs::kill(victim, libc::SIGKILL);
+    assert!(
+        on_victim.get("/").is_err(),
+        "a connection of the killed child was answered"
+    );
+    for _ in 0..5 {
+        let r = on_other.get("/pid").expect("the other child's connection");
+        assert_eq!(r.body_text().trim(), other.to_string());
+    }
+    let line = format!("child pid {victim} exit signal SIGKILL");
+    assert!(
+        wait_until(Duration::from_secs(5), || server.log().contains(&line)),
+        "{line:?} missing:\n{}",
+        server.log()
+    );
+    let mut last = serde_json::Value::Null;
+    assert!(
+        wait_until(Duration::from_secs(2), || {
+            last = client::get(server.addr, "/server-status?json")
+                .ok()
+                .and_then(|r| serde_json::from_str(&r.body_text()).ok())
+                .unwrap_or_default();
+            last["processes"].as_array().is_some_and(|ps| {
+                ps.iter().any(|p| {
+                    p["slot"].as_u64() == Some(slot)
+                        && p["pid"] != victim
+                        && p["pid"].as_i64().unwrap_or(0) != 0
+                })
+            })
+        }),
+        "slot {slot} not refilled within 2 s: {last}"
+    );
+    assert!(!server.children().contains(&victim));
+}
+
+/// Lifecycle's panic test, strictly: a handler panic costs that one response (500) —
+/// the connection goes on, on the same child, with all its threads, and nothing crashed.
+/// (Supersedes `tests/lifecycle.rs` `handler_panic_costs_one_response`, whose threaded
+/// check `children().len() >= 2 || …` always holds with StartServers 2.)
+fn a_handler_panic_costs_one_response(mpm: &'static str) {
+    let server = Server::start(mpm, two_children(mpm));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        == 2));
+    let mut conn = Conn::open(server.addr).unwrap();
+    let (pid, _) = owner(&server, &mut conn);
+    let threads = procs::threads(pid);
+    let r = conn.get("/panic").unwrap();
+    assert_eq!(r.status, 500);
+    // The same connection (or, had it been closed, a new one to that child) goes on.
+    let r = if r.closes() {
+        None
+    } else {
+        Some(conn.get("/pid").expect("the connection after the panic"))
+    };
+    if let Some(r) = r {
+        assert_eq!(r.body_text().trim(), pid.to_string());
+    }
+    assert!(procs::alive(pid), "the child died of a handler panic");
+    assert!(
+        wait_until(Duration::from_secs(5), || procs::threads(pid) == threads),
+        "child {pid}: {} threads after the panic, {threads} before",
+        procs::threads(pid)
+    );
+    let log = server.log();
+    assert!(log.contains("panic"), "panic not logged:\n{log}");
+    assert!(!log.contains("exit signal"), "a child crashed:\n{log}");
+    let mut pids = server.children();
+    pids.sort_unstable();
+    assert!(pids.contains(&pid));
+    assert_eq!(pids.len(), 2);
+}
+
+macro_rules! for_each_mpm {
+    ($($test:ident),* $(,)?) => {
+        mod prefork { $( #[test] fn $test() { super::$test("prefork") } )* }
+        mod worker { $( #[test] fn $test() { super::$test("worker") } )* }
+        mod event { $( #[test] fn $test() { super::$test("event") } )* }
+    };
+}
+
+for_each_mpm!(
+    a_killed_child_costs_only_its_connections,
+    a_handler_panic_costs_one_response,
+);
