@@ -33,6 +33,16 @@ impl SlotObserver {
             .set_client(&peer.ip().to_string());
     }
 
+    /// The worker waits for work: ready, or gracefully finishing (`G`) once its child was
+    /// asked to stop, as Apache shows the idle workers of a stopping process.
+    pub fn set_idle(&self) {
+        self.set(if self.slots.process().quiescing() {
+            WorkerStatus::Graceful
+        } else {
+            WorkerStatus::Ready
+        });
+    }
+
     /// Set the worker's status directly.
     pub fn set(&self, status: WorkerStatus) {
         self.slots.worker(self.thread).set_status(status);

@@ -47,7 +47,9 @@ impl Pool {
                 .name(format!("worker-{t}"))
                 .spawn(move || {
                     loop {
-                        observer.set(WorkerStatus::Ready);
+                        // `G` rather than `_` once the child is stopping, so a job that
+                        // ends after a retirement does not show the worker as idle.
+                        observer.set_idle();
                         idle.fetch_add(1, Ordering::SeqCst);
                         freed.notify_waiters();
                         let job = next_job(&rx);
