@@ -107,19 +107,20 @@ fn stop_escalates_term_then_kill_for_a_child_that_does_not_exit() {
 /// Apache's crash-loop guard: a crashed child is replaced at once only three times in a
 /// row; after that the master logs "children are killed successively!" once and leaves
 /// the rest to its once-a-second spare maintenance (which, with spares enough, forks no
-/// more). Killing six children at once therefore leaves between three and five, never
-/// six, and the warning is logged once.
+/// more). Killing eight children at once therefore leaves between three and seven, never
+/// eight, and the warning is logged once per run. (Eight, so that even a maintenance tick falling
+/// amid the reaping, which restarts the count, leaves one run of more than three.)
 #[test]
 fn a_crash_burst_is_respawned_three_at_once_then_left_to_maintenance() {
     let server = Server::start(
         "worker",
-        "StartServers 6\nServerLimit 8\nThreadLimit 1\nThreadsPerChild 1\n\
-         MaxRequestWorkers 8\nMinSpareThreads 1\nMaxSpareThreads 8\n",
+        "StartServers 8\nServerLimit 10\nThreadLimit 1\nThreadsPerChild 1\n\
+         MaxRequestWorkers 10\nMinSpareThreads 1\nMaxSpareThreads 10\n",
     );
     assert!(wait_until(Duration::from_secs(10), || server
         .children()
         .len()
-        == 6));
+        == 8));
     let victims = server.children();
     for &pid in &victims {
         procs::kill(pid, libc::SIGKILL);
@@ -127,7 +128,7 @@ fn a_crash_burst_is_respawned_three_at_once_then_left_to_maintenance() {
     const MSG: &str = "children are killed successively!";
     assert!(
         wait_until(Duration::from_secs(5), || server.log().contains(MSG)),
-        "no crash-loop warning after 6 crashes at once:\n{}",
+        "no crash-loop warning after 8 crashes at once:\n{}",
         server.log()
     );
     for pid in &victims {
@@ -144,12 +145,14 @@ fn a_crash_burst_is_respawned_three_at_once_then_left_to_maintenance() {
     let now = server.children();
     assert!(now.iter().all(|p| !victims.contains(p)), "{now:?}");
     assert!(
-        (3..6).contains(&now.len()),
+        (3..8).contains(&now.len()),
         "{} children after the burst (3 respawned at once, the rest left to maintenance):\n{}",
         now.len(),
         server.log()
     );
-    assert_eq!(server.log().matches(MSG).count(), 1, "{}", server.log());
+    // Once per run of crashes (a tick amid the reaping would start a second run).
+    let warned = server.log().matches(MSG).count();
+    assert!((1..=2).contains(&warned), "{}", server.log());
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
 }
 

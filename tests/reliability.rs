@@ -238,7 +238,7 @@ fn no_zombie_after_kill_bursts(mpm: &'static str) {
 /// `n` connections that send a request head one byte per `every`, until stopped.
 struct Slowloris {
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<usize>>,
+    thread: Option<std::thread::JoinHandle<(usize, usize)>>,
 }
 
 impl Slowloris {
@@ -262,9 +262,18 @@ impl Slowloris {
                     }
                     next += every;
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(20)); // the attack's pace
             }
-            opened
+            // Still held: the server neither answered nor closed (a peek would block).
+            let held = conns
+                .iter()
+                .filter(|c| {
+                    let _ = c.set_nonblocking(true);
+                    let mut b = [0u8; 1];
+                    matches!(c.peek(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+                })
+                .count();
+            (opened, held)
         });
         Slowloris {
             stop,
@@ -272,9 +281,10 @@ impl Slowloris {
         }
     }
 
-    fn finish(mut self) -> usize {
+    /// Stop the attack: (connections opened, connections the server still holds open).
+    fn finish(mut self) -> (usize, usize) {
         self.stop.store(true, Ordering::SeqCst);
-        self.thread.take().map_or(0, |t| t.join().unwrap())
+        self.thread.take().map_or((0, 0), |t| t.join().unwrap())
     }
 }
 
@@ -287,6 +297,9 @@ impl Drop for Slowloris {
     }
 }
 
+/// Issue requirement: 500 slow connections are accepted and held (never answered or
+/// closed: the head deadline is a minute away) while 20 legitimate clients, side by side,
+/// are all answered. (Their latency is a measurement: `benches/`.)
 #[test]
 fn event_slowloris_does_not_take_worker_threads() {
     // Two worker threads per child and the default AsyncRequestWorkerFactor: connections
@@ -304,42 +317,55 @@ fn event_slowloris_does_not_take_worker_threads() {
         .len()
         == 2));
     let attack = Slowloris::start(server.addr, 500, Duration::from_secs(1));
-    // Let every attacker connect and start its head.
-    let t0 = Instant::now();
-    let all_in = wait_until(Duration::from_secs(20), || {
-        let st = server.status();
-        st.get("ConnsTotal")
+    let conns = |server: &Server| {
+        server
+            .status()
+            .get("ConnsTotal")
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0)
-            >= 500
-    });
-    eprintln!("attackers accepted after {:?} ({all_in})", t0.elapsed());
-    let mut times = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while Instant::now() < deadline {
-        let t = Instant::now();
-        let r = client::get(server.addr, "/").expect("legitimate request");
-        assert_eq!(r.status, 200);
-        times.push(t.elapsed());
-        if t.elapsed() > Duration::from_millis(200) {
-            eprintln!("slow request #{} took {:?}", times.len(), t.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let opened = attack.finish();
-    assert_eq!(opened, 500, "every attacker connected");
-    times.sort();
-    let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
-    let max = *times.last().unwrap();
-    eprintln!(
-        "event slowloris: {} legitimate requests, p50 {:?}, p99 {:?}, max {:?}",
-        times.len(),
-        times[times.len() / 2],
-        p99,
-        max
+    };
+    // Every attacker is accepted and starts its head.
+    let t0 = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(20), || conns(&server) >= 500),
+        "only {} connections open after 20 s of attack",
+        conns(&server)
     );
-    // "Promptly" on a loaded 2-core test box: generous, yet far below any timeout.
-    assert!(max < Duration::from_secs(1), "max latency {max:?}");
+    eprintln!("500 attackers accepted after {:?}", t0.elapsed());
+    // 20 legitimate clients side by side, each on fresh connections for 2 s (two of the
+    // attack's drips), at least 5 requests each.
+    let addr = server.addr;
+    let until = Instant::now() + Duration::from_secs(2);
+    let clients: Vec<_> = (0..20)
+        .map(|i| {
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut n = 0;
+                while n < 5 || Instant::now() < until {
+                    n += 1;
+                    let r = client::get(addr, "/")
+                        .map_err(|e| format!("client {i}, request {n}: {e}"))?;
+                    if r.status != 200 || r.body_text() != "Hello, world!\n" {
+                        return Err(format!("client {i}, request {n}: {r:?}"));
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let failures: Vec<String> = clients
+        .into_iter()
+        .filter_map(|c| c.join().unwrap().err())
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    // Still all there after the legitimate load.
+    assert!(
+        conns(&server) >= 500,
+        "attackers dropped: {}",
+        conns(&server)
+    );
+    let (opened, held) = attack.finish();
+    assert_eq!(opened, 500, "every attacker connected");
+    assert_eq!(held, 500, "the server answered or closed some slow heads");
 }
 
 /// Whether process `pid` holds the server side of the TCP connection between local
@@ -366,74 +392,101 @@ fn holds_connection(pid: i32, server_port: u16, client_port: u16) -> bool {
         .unwrap_or(false)
 }
 
+/// Three attackers pin all three workers with slow heads (header=2-4,MinRate=500, one
+/// byte a second); a legitimate client waits in the backlog. Each attacker gets a 408 at
+/// the head deadline (2 s, extended at most to 4 s), and the legitimate client is served
+/// right after.
 fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
-    // One worker only: a slow head pins it until the deadline (header=2-4,MinRate=500).
+    const ATTACKERS: usize = 3;
     let conf = match mpm {
-        "prefork" => "StartServers 1\nServerLimit 1\nMinSpareServers 1\nMaxSpareServers 2\nMaxRequestWorkers 1\n",
-        _ => "StartServers 1\nServerLimit 1\nThreadLimit 1\nThreadsPerChild 1\nMinSpareThreads 1\nMaxSpareThreads 3\nMaxRequestWorkers 1\n",
+        "prefork" => "StartServers 3\nServerLimit 3\nMinSpareServers 1\nMaxSpareServers 4\nMaxRequestWorkers 3\n",
+        _ => "StartServers 1\nServerLimit 1\nThreadLimit 3\nThreadsPerChild 3\nMinSpareThreads 1\nMaxSpareThreads 5\nMaxRequestWorkers 3\n",
     };
     let server = Server::start(
         mpm,
         &format!("{conf}RequestReadTimeout header=2-4,MinRate=500\nTimeout 60\n"),
     );
+    let children = if mpm == "prefork" { ATTACKERS } else { 1 };
     assert!(wait_until(Duration::from_secs(10), || server
         .children()
         .len()
-        == 1));
+        == children));
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
 
-    let child = server.children()[0];
-    let mut slow = TcpStream::connect(server.addr).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let t = Instant::now();
-    let mut writer = slow.try_clone().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let stop2 = stop.clone();
-    let feeder = std::thread::spawn(move || {
-        let _ = writer.write_all(b"GET / HTTP/1.1\r\nX-Slow: ");
-        while !stop2.load(Ordering::SeqCst) {
-            if writer.write_all(b"x").is_err() {
-                return;
+    let t = Instant::now();
+    let mut attackers = Vec::new();
+    for _ in 0..ATTACKERS {
+        let slow = TcpStream::connect(server.addr).unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut writer = slow.try_clone().unwrap();
+        let stop2 = stop.clone();
+        let feeder = std::thread::spawn(move || {
+            let _ = writer.write_all(b"GET / HTTP/1.1\r\nX-Slow: ");
+            while !stop2.load(Ordering::SeqCst) {
+                if writer.write_all(b"x").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1000)); // the attack's pace
             }
-            std::thread::sleep(Duration::from_millis(1000));
-        }
-    });
-    // A legitimate client queued behind the slow one (once the only worker holds it):
-    // served once the worker is freed.
-    let slow_port = slow.local_addr().unwrap().port();
-    assert!(wait_until(Duration::from_secs(5), || holds_connection(
-        child,
-        server.addr.port(),
-        slow_port
-    )));
+        });
+        attackers.push((slow, feeder));
+    }
+    // Every worker holds one attacker before the legitimate client queues behind them.
+    let held = |server: &Server| {
+        attackers
+            .iter()
+            .filter(|(s, _)| {
+                let port = s.local_addr().unwrap().port();
+                server
+                    .children()
+                    .iter()
+                    .any(|&c| holds_connection(c, server.addr.port(), port))
+            })
+            .count()
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || held(&server) == ATTACKERS),
+        "{mpm}: only {} attackers reached a worker",
+        held(&server)
+    );
     let addr = server.addr;
     let legit = std::thread::spawn(move || {
         let r = client::get(addr, "/");
         (r.map(|r| r.status).ok(), Instant::now())
     });
-    let mut answer = Vec::new();
-    let _ = slow.read_to_end(&mut answer);
-    let cut_after = t.elapsed();
+    let mut last_cut = t;
+    for (i, (slow, _)) in attackers.iter_mut().enumerate() {
+        let mut answer = Vec::new();
+        let _ = slow.read_to_end(&mut answer);
+        let cut_after = t.elapsed();
+        last_cut = last_cut.max(Instant::now());
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 408"),
+            "{mpm}: attacker {i}: expected a 408, got {text:?}"
+        );
+        assert!(
+            cut_after >= Duration::from_millis(1800) && cut_after < Duration::from_millis(5500),
+            "{mpm}: attacker {i}: slow head cut after {cut_after:?}"
+        );
+    }
     stop.store(true, Ordering::SeqCst);
-    feeder.join().unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    assert!(
-        text.starts_with("HTTP/1.1 408"),
-        "{mpm}: expected a 408, got {text:?}"
-    );
-    assert!(
-        cut_after >= Duration::from_millis(1800) && cut_after < Duration::from_millis(5500),
-        "{mpm}: slow head cut after {cut_after:?}"
-    );
+    for (_, feeder) in attackers {
+        feeder.join().unwrap();
+    }
     let (status, served_at) = legit.join().unwrap();
     assert_eq!(status, Some(200), "{mpm}: the queued client was not served");
-    let after_cut = served_at.saturating_duration_since(t + cut_after);
+    let after_cut = served_at.saturating_duration_since(last_cut);
     assert!(
         after_cut < Duration::from_secs(3),
-        "{mpm}: queued client served {after_cut:?} after the cut"
+        "{mpm}: queued client served {after_cut:?} after the last cut"
     );
-    eprintln!("{mpm}: slowloris cut after {cut_after:?}; queued client served {after_cut:?} later");
+    eprintln!(
+        "{mpm}: {ATTACKERS} slow heads cut by {:?}; queued client served {after_cut:?} later",
+        last_cut - t
+    );
 }
 
 macro_rules! for_each_mpm {
