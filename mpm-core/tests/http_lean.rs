@@ -766,6 +766,12 @@ fn stream_app(req: Request<BodyReader>, res: ResponseWriter) {
     let _ = match path.as_str() {
         "/panic" => panic!("streaming handler exploded on purpose"),
         "/ignore" => res.send(Response::new(Bytes::from_static(b"ignored"))),
+        "/first" => {
+            // Read what arrived first, then answer without reading the rest.
+            let mut first = [0u8; 3];
+            let n = body.read(&mut first).unwrap_or(0);
+            res.send(Response::new(Bytes::copy_from_slice(&first[..n])))
+        }
         "/sized" => {
             let mut head = Response::new(());
             head.headers_mut()
@@ -857,6 +863,14 @@ async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
     match path.as_str() {
         "/panic" => panic!("service handler exploded on purpose"),
         "/ignore" => full(Bytes::from_static(b"ignored")),
+        "/first" => {
+            // Take the first frame, then answer without reading the rest.
+            let mut body = req.into_body();
+            match body.frame().await {
+                Some(Ok(f)) => full(f.into_data().unwrap_or_default()),
+                _ => full(Bytes::new()),
+            }
+        }
         "/sized" => Response::new(boxed(Sized { left: SIZED })),
         "/chunks" => {
             let parts = [&b"ab"[..], b"cd", b"ef"].map(Bytes::from_static);
@@ -1059,6 +1073,33 @@ fn streaming_handlers_send_chunked_responses() {
         c.send("HEAD /chunks HTTP/1.1\r\nHost: t\r\n\r\n");
         assert_eq!(c.head_response().status, 200, "{what}");
         assert_eq!(c.get("/after").body, b"hello /after", "{what}");
+    });
+}
+
+/// A body whose start came with its `Expect: 100-continue` head was sent without waiting
+/// for `100 Continue`: when the handler reads that start and answers, the rest is read as
+/// for any body — an incomplete one is a 400, a complete one lets the pipelined request
+/// be served — whatever the segmentation (fuzz finding E1).
+#[test]
+fn a_continue_body_sent_at_once_is_finished_like_any_body() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        c.send(
+            "POST /first HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 6\r\n\r\nabc",
+        );
+        c.s.shutdown(Shutdown::Write).unwrap();
+        let r = c.response();
+        assert_eq!(r.status, 400, "{what}: an incomplete body: {r:?}");
+
+        let mut c = Client::connect(addr);
+        c.send(
+            "POST /first HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 6\r\n\r\nabcdef\
+             GET /next HTTP/1.1\r\nHost: t\r\n\r\n",
+        );
+        let r = c.response();
+        assert_eq!(r.status, 200, "{what}: {r:?}");
+        assert!(!r.closes(), "{what}: {r:?}");
+        assert_eq!(c.response().body, b"hello /next", "{what}");
     });
 }
 

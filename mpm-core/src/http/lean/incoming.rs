@@ -157,6 +157,8 @@ pub(crate) struct LinkState {
     budget: Budget,
     /// `Expect: 100-continue` and no `100 Continue` sent yet.
     continue_pending: bool,
+    /// Bytes of the body came with the head: the client did not wait for `100 Continue`.
+    arrived_with_head: bool,
     /// A final response head went out: no `100 Continue` any more.
     pub(crate) responded: bool,
     /// The first error, returned again on every later read.
@@ -226,6 +228,7 @@ impl Link {
             Framing::Chunked => Source::Chunked(Decoder::new()),
         };
         let more_needed = !matches!(source, Source::Done);
+        let arrived_with_head = buf.len() > pos;
         Link {
             stream,
             timeout,
@@ -238,7 +241,9 @@ impl Link {
                 delivered: 0,
                 received: 0,
                 budget: Budget::body(limits),
-                continue_pending: expect_continue && more_needed,
+                // RFC 9110 §10.1.1: no `100 Continue` once some of the content arrived.
+                continue_pending: expect_continue && more_needed && !arrived_with_head,
+                arrived_with_head,
                 responded: false,
                 failed: None,
                 detached: false,
@@ -465,7 +470,10 @@ impl LinkState {
     /// Whether the client may still be waiting for `100 Continue` (and may never send the
     /// body): none was sent, and none of the body has arrived.
     pub(crate) fn continue_pending(&self) -> bool {
-        self.continue_pending && self.received == 0 && self.buf.len() <= self.pos
+        self.continue_pending
+            && !self.arrived_with_head
+            && self.received == 0
+            && self.buf.len() <= self.pos
     }
 
     /// The body's error, if reading it failed.
