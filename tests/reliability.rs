@@ -368,28 +368,31 @@ fn event_slowloris_does_not_take_worker_threads() {
     assert_eq!(held, 500, "the server answered or closed some slow heads");
 }
 
-/// Whether process `pid` holds the server side of the TCP connection between local
-/// port `server_port` and peer port `client_port` (from /proc/net/tcp and its fds).
-fn holds_connection(pid: i32, server_port: u16, client_port: u16) -> bool {
+/// The peer ports of the connections to local port `server_port` whose server side one
+/// of `pids` holds (from /proc/net/tcp, read once, and the processes' descriptors).
+fn held_peer_ports(pids: &[i32], server_port: u16) -> std::collections::HashSet<u16> {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
     let port = |addr: &str| {
         addr.rsplit(':')
             .next()
             .and_then(|p| u16::from_str_radix(p, 16).ok())
     };
-    let inode = table.lines().skip(1).find_map(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        (f.len() > 9 && port(f[1]) == Some(server_port) && port(f[2]) == Some(client_port))
-            .then(|| f[9].to_string())
-    });
-    let Some(inode) = inode else { return false };
-    let want = format!("socket:[{inode}]");
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| {
-            d.flatten()
-                .any(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == want))
+    let by_inode: HashMap<String, u16> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 9 && port(f[1]) == Some(server_port))
+                .then(|| Some((format!("socket:[{}]", f[9]), port(f[2])?)))
+                .flatten()
         })
-        .unwrap_or(false)
+        .collect();
+    pids.iter()
+        .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/fd")).ok())
+        .flat_map(|d| d.flatten())
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|t| by_inode.get(&*t.to_string_lossy()).copied())
+        .collect()
 }
 
 /// Three attackers pin all three workers with slow heads (header=2-4,MinRate=500, one
@@ -435,15 +438,10 @@ fn slowloris_is_cut_at_the_head_deadline(mpm: &'static str) {
     }
     // Every worker holds one attacker before the legitimate client queues behind them.
     let held = |server: &Server| {
+        let ports = held_peer_ports(&server.children(), server.addr.port());
         attackers
             .iter()
-            .filter(|(s, _)| {
-                let port = s.local_addr().unwrap().port();
-                server
-                    .children()
-                    .iter()
-                    .any(|&c| holds_connection(c, server.addr.port(), port))
-            })
+            .filter(|(s, _)| ports.contains(&s.local_addr().unwrap().port()))
             .count()
     };
     assert!(
