@@ -60,7 +60,15 @@ impl From<ConfigError> for ConfigErrors {
 }
 
 /// The errors of running a server.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` is its message (with the OS error's), so `fn main() -> Result<(), Error>`
+/// and `?` print a readable line rather than a structure dump:
+///
+/// ```
+/// let e = mpm_core::Error::NoListeners;
+/// assert_eq!(format!("{e:?}"), "no listening sockets available, shutting down");
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is invalid.
@@ -102,6 +110,14 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// `ErrorLog`'s file could not be opened.
+    #[error("could not open error log file {}: {source}", path.display())]
+    ErrorLog {
+        /// The ErrorLog path.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// A system call failed.
     #[error("{call}: {source}")]
     Sys {
@@ -113,6 +129,12 @@ pub enum Error {
     /// Any other I/O error.
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

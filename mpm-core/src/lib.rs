@@ -44,6 +44,7 @@ pub mod kind;
 pub mod kit;
 pub mod limits;
 pub mod listen;
+pub mod log;
 mod master;
 pub mod mpm;
 pub mod notify;

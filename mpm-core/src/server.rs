@@ -24,7 +24,10 @@ pub struct Server {
 
 impl Server {
     /// Validate the configuration for `mpm`, bind its listeners and create the scoreboard.
-    pub fn new(mpm: Box<dyn Mpm>, source: ConfigSource) -> Result<Server> {
+    /// `source`: a [`ConfigBuilder`](crate::config::ConfigBuilder), a file's path, a
+    /// [`Directives`](crate::Directives) value or any other [`ConfigSource`].
+    pub fn new(mpm: Box<dyn Mpm>, source: impl Into<ConfigSource>) -> Result<Server> {
+        let source = source.into();
         let kind = mpm.kind();
         let config = source.load(kind, None)?;
         for w in &config.warnings {

@@ -1,5 +1,6 @@
 //! A typed builder for configuration written in code.
 
+use super::directives::{field_name, lookup, IntField};
 use super::{Directives, ServerConfig, StageTimeout};
 use crate::error::{ConfigError, ConfigErrors};
 use crate::kind::MpmKind;
@@ -9,15 +10,26 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Builds a [`ServerConfig`] from typed values; [`ConfigBuilder::build`] validates them
-/// exactly as a file would be (defaults, clamping, warnings).
+/// exactly as a file would be (defaults, clamping, warnings), with one difference: a
+/// setting that does not apply to the strategy (ThreadsPerChild under prefork,
+/// MinSpareServers under event, …) is left out with a notice instead of being an error,
+/// so the same code runs under every strategy feature. (In a file, Apache's rule stands:
+/// it is an error.)
 ///
-/// ```no_run
+/// A builder is also a [`ConfigSource`](super::ConfigSource): hand it to
+/// [`Server::new`](crate::Server::new) and it is validated for the server's strategy (and
+/// again at every restart).
+///
+/// ```
 /// # use mpm_core::{config::ServerConfig, MpmKind};
-/// let config = ServerConfig::builder()
+/// let builder = ServerConfig::builder()
 ///     .start_servers(2)
 ///     .threads_per_child(10)
-///     .listen("127.0.0.1:0")
-///     .build(MpmKind::Event)?;
+///     .listen("127.0.0.1:0");
+/// let event = builder.clone().build(MpmKind::Event)?;
+/// assert_eq!(event.limits.threads_per_child, 10);
+/// let prefork = builder.build(MpmKind::Prefork)?;
+/// assert_eq!(prefork.notices, ["ThreadsPerChild 10 does not apply to the prefork MPM: left out"]);
 /// # Ok::<(), mpm_core::ConfigErrors>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -168,11 +180,49 @@ impl ConfigBuilder {
         &self.directives
     }
 
-    /// Validate for `kind`.
+    /// ErrorLog: where [`crate::log::install`] writes (stderr when unset).
+    pub fn error_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.directives.error_log = Some(path.into());
+        self
+    }
+
+    /// LogLevel.
+    pub fn log_level(mut self, level: crate::log::LogLevel) -> Self {
+        self.directives.log_level = Some(level);
+        self
+    }
+
+    /// Validate for `kind`; settings of other strategies are left out with a notice.
     pub fn build(self, kind: MpmKind) -> Result<ServerConfig, ConfigErrors> {
         let mut errors = self.errors;
-        match ServerConfig::from_directives(&self.directives, kind, self.retained) {
-            Ok(config) if errors.is_empty() => Ok(config),
+        let mut directives = self.directives;
+        let mut notices = Vec::new();
+        for field in IntField::ALL {
+            let name = field_name(field);
+            let applies = lookup(name).is_none_or(|s| s.scope.accepts(kind));
+            if !applies {
+                if let Some(v) = field.slot(&mut directives).take() {
+                    notices.push(format!(
+                        "{name} {v} does not apply to the {} MPM: left out",
+                        kind.name()
+                    ));
+                }
+            }
+        }
+        let name = "AsyncRequestWorkerFactor";
+        if !lookup(name).is_none_or(|s| s.scope.accepts(kind)) {
+            if let Some(v) = directives.async_request_worker_factor.take() {
+                notices.push(format!(
+                    "{name} {v} does not apply to the {} MPM: left out",
+                    kind.name()
+                ));
+            }
+        }
+        match ServerConfig::from_directives(&directives, kind, self.retained) {
+            Ok(mut config) if errors.is_empty() => {
+                config.notices = notices;
+                Ok(config)
+            }
             Ok(_) => Err(ConfigErrors(errors)),
             Err(more) => {
                 errors.extend(more.0);

@@ -175,6 +175,10 @@ pub enum Action {
     Listen,
     /// RequestReadTimeout (mod_reqtimeout syntax; stages merge).
     ReadTimeout,
+    /// ErrorLog (a file path).
+    ErrorLog,
+    /// LogLevel (Apache's keywords; per-module `mod:level` words get a notice).
+    LogLevel,
     /// Accepted with a notice because it means nothing here; the text says why.
     Ignored(&'static str),
 }
@@ -285,6 +289,8 @@ pub const SPECS: &[Spec] = &[
     int("LimitRequestBody", Scope::All, IntField::LimitRequestBody, "Limit (in bytes) on maximum size of request message body (0 = the built-in cap)"),
     int("HandlerTimeout", Scope::All, IntField::HandlerTimeout, "Seconds a handler may run before the master recycles its child (0 = no limit; not an Apache directive)"),
     int("MaxConnectionsPerChildJitter", Scope::All, IntField::MaxConnectionsPerChildJitter, "Up to this many connections added at random to each child's MaxConnectionsPerChild, so children do not recycle in lockstep (not an Apache directive)"),
+    other("ErrorLog", 1, 1, Action::ErrorLog, "The filename of the error log"),
+    other("LogLevel", 1, usize::MAX, Action::LogLevel, "Level of verbosity in error logging"),
     other("RequestReadTimeout", 1, 3, Action::ReadTimeout, "Set various timeout parameters for reading request headers and body"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
@@ -506,6 +512,21 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
                 }
             }
             out.directives.request_read_timeout = Some(set);
+        }
+        Action::ErrorLog => {
+            out.directives.error_log = Some(crate::log::parse_error_log(arg)?);
+        }
+        Action::LogLevel => {
+            for a in &d.args {
+                if a.contains(':') {
+                    out.notices.push(format!(
+                        "{}LogLevel {a} is accepted and ignored: there are no modules, one level applies",
+                        location(d)
+                    ));
+                } else {
+                    out.directives.log_level = Some(a.parse()?);
+                }
+            }
         }
         Action::Ignored(why) => {
             out.notices.push(format!(

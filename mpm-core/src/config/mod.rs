@@ -23,13 +23,14 @@ mod validate;
 pub use builder::ConfigBuilder;
 pub use directives::check_directives;
 pub use reqtimeout::{EffectiveReadTimeouts, ReadTimeouts, StageTimeout};
-pub use source::ConfigSource;
+pub use source::{CommandLine, ConfigSource};
 pub use validate::validate;
 
 use crate::error::ConfigErrors;
 use crate::kind::MpmKind;
 use crate::limits::{Limits, Retained, Warning};
 use crate::listen::ListenSpec;
+use crate::log::LogLevel;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,6 +95,10 @@ pub struct Directives {
     pub max_connections_per_child_jitter: Option<i64>,
     /// RequestReadTimeout (mod_reqtimeout): per stage, unset stages keep their defaults
     pub request_read_timeout: Option<ReadTimeouts>,
+    /// ErrorLog: a file (unset: stderr); honoured by [`crate::log::install`]
+    pub error_log: Option<PathBuf>,
+    /// LogLevel (unset: warn); honoured by [`crate::log::install`]
+    pub log_level: Option<LogLevel>,
 }
 
 /// Everything a server needs to run, validated.
@@ -140,6 +145,12 @@ pub struct ServerConfig {
     /// MaxConnectionsPerChild (when that is non-zero).
     #[serde(default)]
     pub max_connections_per_child_jitter: u64,
+    /// ErrorLog: where [`crate::log::install`] writes (`None`: stderr).
+    #[serde(default)]
+    pub error_log: Option<PathBuf>,
+    /// LogLevel: the least severe level [`crate::log::install`] writes (default warn).
+    #[serde(default)]
+    pub log_level: LogLevel,
     /// Warnings of validation.
     pub warnings: Vec<Warning>,
     /// One-line notices (deprecated aliases, directives accepted but without effect here).
@@ -167,6 +178,24 @@ pub fn load_file(path: &Path, kind: MpmKind) -> Result<Loaded, ConfigErrors> {
 pub fn load_str(text: &str, origin: &Path, kind: MpmKind) -> Result<Loaded, ConfigErrors> {
     let mut p = parser::Parser::new(kind);
     p.read_text_as(text, origin);
+    finish(kind, p)
+}
+
+/// Read what [`CommandLine`] names, for `kind`, without validating the limits.
+pub fn load_command_line(c: &CommandLine, kind: MpmKind) -> Result<Loaded, ConfigErrors> {
+    let mut p = parser::Parser::new(kind);
+    for name in &c.defines {
+        p.define(name);
+    }
+    if !c.before.is_empty() {
+        p.read_text(&c.before.join("\n"), Some(Path::new("-C")));
+    }
+    if let Some(file) = &c.file {
+        p.read_file(file);
+    }
+    if !c.after.is_empty() {
+        p.read_text(&c.after.join("\n"), Some(Path::new("-c")));
+    }
     finish(kind, p)
 }
 
@@ -262,6 +291,8 @@ impl ServerConfig {
             max_connections_per_child_jitter: d
                 .max_connections_per_child_jitter
                 .map_or(0, |j| j.unsigned_abs()),
+            error_log: d.error_log.clone(),
+            log_level: d.log_level.unwrap_or_default(),
             warnings: validated.warnings,
             notices: Vec::new(),
         })

@@ -4,7 +4,8 @@
 //! As Apache: sections nest; an inactive section is skipped without looking at its
 //! directives (Apache's stock `extra/httpd-mpm.conf` has NetWare, OS/2 and Windows blocks
 //! full of directives that exist nowhere else), but its nested sections must still
-//! balance. `<IfDefine>` is true for no name (no `-D` defines are set). `Include` and
+//! balance. `<IfDefine NAME>` is true for the names given to [`Parser::define`] (`httpd -D
+//! NAME`; none by default). `Include` and
 //! `IncludeOptional` take one path; `*` and `?` wildcards are allowed in any component and
 //! match in alphabetical order; a directory includes every file under it, recursively, in
 //! alphabetical order. `Include` of something missing (or a wildcard matching nothing) is an
@@ -97,16 +98,24 @@ pub struct Parser {
     pub items: Vec<Item>,
     /// Canonical paths of the files being read (include chain).
     chain: Vec<PathBuf>,
+    /// The `-D` names: `<IfDefine NAME>` is true for these.
+    defines: Vec<String>,
 }
 
 impl Parser {
-    /// A parser for `kind` (no `-D` defines are set).
+    /// A parser for `kind` (no `-D` defines are set; see [`Parser::define`]).
     pub fn new(kind: MpmKind) -> Self {
         Parser {
             kind,
             items: Vec::new(),
             chain: Vec::new(),
+            defines: Vec::new(),
         }
+    }
+
+    /// Define `name` for `<IfDefine name>`, as `httpd -D name` (case-sensitive, as Apache).
+    pub fn define(&mut self, name: &str) {
+        self.defines.push(name.to_string());
     }
 
     /// The directives read so far.
@@ -292,8 +301,7 @@ impl Parser {
         let present = if *section == "IfModule" {
             module_loaded(self.kind, name)
         } else {
-            // No `-D` defines are set.
-            false
+            self.defines.iter().any(|d| d == name)
         };
         Ok(present != negate)
     }
