@@ -14,16 +14,33 @@
 //! * **[`kit`], the strategy kit**, for an author of a process model: the [`Mpm`] trait
 //!   and what a strategy's child works with.
 //!
-//! ```no_run
-//! use mpm::{ConfigSource, Directives, Handler, Server};
+//! A whole server, the same code under every strategy feature:
 //!
-//! let mut d = Directives::default();
-//! d.listen.push("127.0.0.1:8080".parse().unwrap());
-//! let server = Server::new(mpm::selected(), ConfigSource::from(d))?;
-//! println!("listening on {:?}", server.local_addrs());
-//! server.run(Handler::http(|_req| http::Response::new(bytes::Bytes::from("hello\n"))))?;
-//! # Ok::<(), mpm::Error>(())
 //! ```
+//! use mpm::http::{Bytes, Handler, Response};
+//! use mpm::log::LogLevel;
+//! use mpm::{Server, ServerConfig};
+//!
+//! # fn main() -> Result<(), mpm::Error> { run(false) }
+//! # fn run(serve: bool) -> Result<(), mpm::Error> {
+//! // mpm logs through `tracing` and prints nothing by itself: install a subscriber first.
+//! // This one writes Apache's error-log lines (stderr, or ErrorLog's file) at LogLevel.
+//! mpm::log::install_to(None, LogLevel::Notice)?;
+//!
+//! let config = ServerConfig::builder()
+//!     .listen("127.0.0.1:0")
+//!     .start_servers(1)
+//!     // Worker's and event's; under prefork it is left out with a notice.
+//!     .threads_per_child(4);
+//! let server = Server::new(mpm::selected(), config)?;
+//! println!("{} MPM listening on {:?}", server.config().limits.kind, server.local_addrs());
+//! # if !serve { return Ok(()); }
+//! server.run(Handler::http(|_req| Response::new(Bytes::from("hello\n"))))
+//! # }
+//! ```
+//!
+//! `mpm::Error`'s `Debug` is its message, so `?` up to `main` prints a readable line.
+//! `Handler::tower` (feature `tower`) serves an axum `Router` as it is.
 
 #[cfg(not(any(feature = "prefork", feature = "worker", feature = "event")))]
 compile_error!("enable at least one of the features `prefork`, `worker`, `event`");
@@ -35,18 +52,25 @@ pub mod status;
 
 pub use registry::Registry;
 
+/// The `bytes` crate (`Bytes` bodies); the `http` crate's types are in [`http`].
+pub use bytes;
 /// Apache-syntax configuration, serde and the builder; [`config::validate`].
 pub use mpm_core::config;
-pub use mpm_core::http::{ConnectionHandler, Handler, HttpHandler, StreamHandler};
+pub use mpm_core::http::{
+    AsyncHandler, ConnectionHandler, Handler, HttpHandler, RequestBody, ResponseBody, StreamHandler,
+};
 /// Effective limits and Apache's warnings.
 pub use mpm_core::limits;
+/// Logging: mpm emits `tracing` events; [`log::install`] is the sink honouring `ErrorLog`
+/// and `LogLevel` (Apache's error-log lines on stderr or in a file).
+pub use mpm_core::log;
 /// The PidFile, as `httpd -k` reads it.
 pub use mpm_core::pidfile;
 /// `/server-status` and `/metrics` for a handler.
 pub use mpm_core::status_page;
 pub use mpm_core::{
-    Command, ConfigError, ConfigErrors, ConfigSource, Control, Directives, Error, Limits, Mpm,
-    MpmInfo, MpmKind, Result, ScoreboardView, Server, ServerConfig,
+    config::CommandLine, Command, ConfigError, ConfigErrors, ConfigSource, Control, Directives,
+    Error, Limits, Mpm, MpmInfo, MpmKind, Result, ScoreboardView, Server, ServerConfig,
 };
 /// Facts about the running child, for a handler: [`child::current`].
 pub mod child {

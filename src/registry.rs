@@ -32,6 +32,13 @@ impl Registry {
         Registry { strategies }
     }
 
+    /// No strategy at all (fill it with [`Registry::with`]).
+    pub fn empty() -> Registry {
+        Registry {
+            strategies: Vec::new(),
+        }
+    }
+
     /// Add a strategy after those already present (it does not become the default). A
     /// strategy with the name of one already present replaces it in place.
     pub fn with(mut self, strategy: Box<dyn Mpm>) -> Registry {

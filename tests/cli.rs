@@ -606,9 +606,10 @@ fn k_graceful_and_restart_start_a_stopped_server() {
         let mut d = Daemon::new("prefork", small("prefork"));
         let out = d.k(cmd);
         out.expect_code(0);
+        let lines: Vec<&str> = out.stdout.lines().collect();
         assert_eq!(
-            out.stdout.trim(),
-            "httpd not running, trying to start",
+            lines.first().copied(),
+            Some("httpd not running, trying to start"),
             "{cmd}: {out:#?}"
         );
         let pid = d
@@ -616,6 +617,16 @@ fn k_graceful_and_restart_start_a_stopped_server() {
             .unwrap_or_else(|| panic!("{cmd}: no PidFile: {out:#?}"));
         assert!(procs::alive(pid));
         let addr = d.addr();
+        // It says where it went: the real address, the PidFile, the log.
+        assert_eq!(
+            lines.get(1).copied().unwrap_or_default(),
+            format!(
+                "httpd (pid {pid}) listening on {addr}; PidFile {}; log {}",
+                d.pid_file().display(),
+                d.log_path().display()
+            ),
+            "{cmd}: {out:#?}"
+        );
         assert!(
             wait_until(Duration::from_secs(10), || hello(addr)),
             "{cmd}: log:\n{}",
@@ -676,8 +687,17 @@ fn k_start_reports_a_server_that_cannot_bind() {
     let mut d = Daemon::new("prefork", &format!("Listen 127.0.0.1:{port}"));
     let out = d.k("start");
     out.expect_code(1);
+    // The cause on the terminal, and where the log is.
     assert!(
-        out.stderr.contains("the server exited during startup"),
+        out.stderr
+            .contains(&format!("could not bind to address 127.0.0.1:{port}")),
+        "{out:#?}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "the server exited during startup (exit status: 1); its log: {}",
+            d.log_path().display()
+        )),
         "{out:#?}"
     );
     assert!(
@@ -687,4 +707,295 @@ fn k_start_reports_a_server_that_cannot_bind() {
         d.log()
     );
     assert!(!d.pid_file().exists(), "PidFile of a server that never ran");
+}
+
+/// `-t` with `-C`, `-c` and `-D`: `-C` comes before the file (the file overrides it), `-c`
+/// after it (it overrides the file), `-D` opens `<IfDefine>`; without `-f` they replace
+/// the default Listen; an error in them names the option and its position.
+#[test]
+fn t_with_command_line_directives_and_defines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("httpd.conf");
+    std::fs::write(
+        &file,
+        "Listen 127.0.0.1:0\nStartServers 2\n<IfDefine BIG>\nStartServers 6\n</IfDefine>\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let start_servers = |extra: &[&str]| {
+        let mut args = vec!["-t", "--mpm", "prefork", "-f", &file];
+        args.extend_from_slice(extra);
+        let out = cmd::run(&args);
+        out.expect_code(0);
+        fields(&out.stdout)
+            .get("StartServers")
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(start_servers(&[]), "2");
+    assert_eq!(start_servers(&["-D", "BIG"]), "6");
+    assert_eq!(
+        start_servers(&["-D", "big"]),
+        "2",
+        "defines are case-sensitive"
+    );
+    assert_eq!(start_servers(&["-c", "StartServers 4"]), "4");
+    assert_eq!(start_servers(&["-C", "StartServers 7"]), "2");
+
+    // Without -f: -C's Listen replaces the default 127.0.0.1:8080.
+    let out = cmd::run(&[
+        "-t",
+        "--mpm",
+        "prefork",
+        "-C",
+        "Listen 127.0.0.1:0",
+        "-c",
+        "StartServers 3",
+    ]);
+    out.expect_code(0);
+    let f = fields(&out.stdout);
+    assert_eq!(
+        f.get("StartServers").map(String::as_str),
+        Some("3"),
+        "{out:#?}"
+    );
+    assert!(out.stdout.contains("127.0.0.1:0"), "{out:#?}");
+    assert!(!out.stdout.contains("8080"), "{out:#?}");
+
+    let out = cmd::run(&[
+        "-t",
+        "-f",
+        &file,
+        "-C",
+        "KeepAlive On",
+        "-C",
+        "StartServers x",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("-C:2: StartServers: argument 'x' is not a whole number"),
+        "{out:#?}"
+    );
+    assert!(!out.stderr.contains("Syntax OK"), "{out:#?}");
+}
+
+/// Apache's `LogLevel` keywords; a wrong one (directive or `-e`) is refused with Apache's
+/// message, as are the ErrorLog forms mpm cannot honour.
+#[test]
+fn t_refuses_bad_log_level_and_error_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("httpd.conf");
+    let write =
+        |text: &str| std::fs::write(&file, format!("Listen 127.0.0.1:0\n{text}\n")).unwrap();
+    let path = file.display().to_string();
+    write("LogLevel trace4 ssl:warn\nErrorLog logs/error_log");
+    let out = cmd::run(&["-t", "-f", &path]);
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains("LogLevel ssl:warn is accepted and ignored"),
+        "{out:#?}"
+    );
+    write("LogLevel loud");
+    let out = cmd::run(&["-t", "-f", &path]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{path}:2: LogLevel: LogLevel requires level keyword: one of emerg/alert/crit/error/warn/notice/info/debug/trace1"
+        )),
+        "{out:#?}"
+    );
+    write("ErrorLog \"|/usr/bin/rotatelogs x 86400\"");
+    let out = cmd::run(&["-t", "-f", &path]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("piped logs are not supported"),
+        "{out:#?}"
+    );
+    let out = cmd::run(&["-t", "-e", "loud"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("-e loud: LogLevel requires level keyword"),
+        "{out:#?}"
+    );
+}
+
+/// A server started in the foreground with `ARGS` in `dir`, stderr to `dir/stderr`; it is
+/// stopped by pid (TERM, then KILL to it and its children) when dropped.
+struct Foreground {
+    child: std::process::Child,
+    stderr: std::path::PathBuf,
+}
+
+impl Foreground {
+    fn start(dir: &std::path::Path, args: &[&str]) -> Foreground {
+        let stderr = dir.join("stderr");
+        let child = std::process::Command::new(common::httpd_path())
+            .args(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("spawn httpd");
+        Foreground { child, stderr }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// The first `listening on` address of `log` (waits up to 20 s).
+    fn addr_in(&mut self, log: &std::path::Path) -> SocketAddr {
+        let mut found = None;
+        let ok = wait_until(Duration::from_secs(20), || {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            found = cmd::listen_addrs(&text).into_iter().next();
+            found.is_some() || matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(
+            ok && found.is_some(),
+            "no `listening on`; log:\n{text}\nstderr:\n{}",
+            self.stderr()
+        );
+        found.unwrap()
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let pid = self.child.id() as i32;
+        let children = procs::children_of(pid);
+        procs::kill(pid, libc::SIGTERM);
+        if !wait_until(Duration::from_secs(12), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        }) {
+            procs::kill(pid, libc::SIGKILL);
+            let _ = self.child.wait();
+        }
+        for c in children {
+            procs::kill(c, libc::SIGKILL);
+        }
+    }
+}
+
+/// `[Tue Dec 01 02:26:03.123456 2026] [mpm:notice] [pid N] …`: Apache's error-log date.
+fn apache_line(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('[') else {
+        return false;
+    };
+    let Some((date, rest)) = rest.split_once("] [mpm:") else {
+        return false;
+    };
+    let w: Vec<&str> = date.split(' ').collect();
+    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let time: Vec<&str> = w.get(3).map_or(vec![], |t| t.split([':', '.']).collect());
+    w.len() == 5
+        && days.contains(&w[0])
+        && months.contains(&w[1])
+        && digits(w[2], 2)
+        && time.len() == 4
+        && time[..3].iter().all(|t| digits(t, 2))
+        && digits(time[3], 6)
+        && digits(w[4], 4)
+        && rest.contains("] [pid ")
+}
+
+/// Without a file: `-C` gives the port, `-c` a limit, `-E` the log file and `-e debug`
+/// the level, for a plain (not `-k`) start; the log's lines carry Apache's date.
+#[test]
+fn c_options_e_and_big_e_for_a_foreground_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("startup.log");
+    let log_arg = log.display().to_string();
+    let mut s = Foreground::start(
+        dir.path(),
+        &[
+            "--mpm",
+            "prefork",
+            "-C",
+            "Listen 127.0.0.1:0",
+            "-c",
+            "StartServers 1",
+            "-E",
+            &log_arg,
+            "-e",
+            "debug",
+        ],
+    );
+    let addr = s.addr_in(&log);
+    assert!(hello(addr));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        cmd::listen_addrs(&text),
+        vec![addr],
+        "only -C's Listen:\n{text}"
+    );
+    assert!(
+        text.contains("[mpm:debug]") && text.contains("Child 0 started"),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert!(lines.iter().all(|l| apache_line(l)), "{text}");
+    assert!(!s.stderr().contains("listening on"), "{}", s.stderr());
+    // The default PidFile, relative to the working directory.
+    assert_eq!(
+        cmd::read_pid(&dir.path().join("httpd.pid")),
+        Some(s.child.id() as i32)
+    );
+}
+
+/// `ErrorLog` and `LogLevel` in the file: the log goes to that file (not stderr), at that
+/// level (notice lines always, as Apache; no debug at `info`); an ErrorLog that cannot be
+/// opened stops the start with its path and errno.
+#[test]
+fn error_log_and_log_level_directives() {
+    let dir = tempfile::tempdir().unwrap();
+    let error_log = dir.path().join("error_log");
+    let conf = dir.path().join("httpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "Listen 127.0.0.1:0\nPidFile {}\nStartServers 1\nErrorLog {}\nLogLevel info\n",
+            dir.path().join("httpd.pid").display(),
+            error_log.display()
+        ),
+    )
+    .unwrap();
+    let conf_arg = conf.display().to_string();
+    {
+        let mut s = Foreground::start(dir.path(), &["--mpm", "prefork", "-f", &conf_arg]);
+        let addr = s.addr_in(&error_log);
+        assert!(hello(addr));
+        let text = std::fs::read_to_string(&error_log).unwrap();
+        assert!(
+            text.contains("[mpm:notice]") && text.contains("resuming normal operations"),
+            "{text}"
+        );
+        assert!(!text.contains("[mpm:debug]"), "{text}");
+        assert!(text.lines().all(apache_line), "{text}");
+        assert!(!s.stderr().contains("listening on"), "{}", s.stderr());
+    }
+    let missing = dir.path().join("no-such-dir").join("error_log");
+    std::fs::write(
+        &conf,
+        format!("Listen 127.0.0.1:0\nErrorLog {}\n", missing.display()),
+    )
+    .unwrap();
+    let out = cmd::run_in(dir.path(), &["-f", &conf_arg], Duration::from_secs(30));
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "could not open error log file {}: No such file or directory (os error 2)",
+            missing.display()
+        )),
+        "{out:#?}"
+    );
 }

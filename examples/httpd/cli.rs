@@ -22,9 +22,24 @@ pub struct Cli {
     /// The MPM to use among those compiled in (prefork, worker, event).
     #[arg(long = "mpm", value_name = "NAME")]
     pub mpm: Option<String>,
-    /// With `-k start`: where the detached server's log goes.
+    /// A directive processed before the configuration file (repeatable), as Apache's
+    /// `-C "Listen 127.0.0.1:8081"`.
+    #[arg(short = 'C', value_name = "DIRECTIVE")]
+    pub before: Vec<String>,
+    /// A directive processed after the configuration file (repeatable).
+    #[arg(short = 'c', value_name = "DIRECTIVE")]
+    pub after: Vec<String>,
+    /// Define NAME for `<IfDefine NAME>` sections (repeatable).
+    #[arg(short = 'D', value_name = "NAME")]
+    pub defines: Vec<String>,
+    /// Where the server's log goes (appended to) instead of stderr; for `-k start` and
+    /// a start by `-k restart|graceful`, the detached server's log.
     #[arg(short = 'E', value_name = "FILE")]
     pub error_log: Option<PathBuf>,
+    /// Log level at startup, Apache's names (emerg … warn, notice, info, debug, trace1-8);
+    /// the same as `--log-level`.
+    #[arg(short = 'e', value_name = "LEVEL", conflicts_with = "log_level")]
+    pub startup_level: Option<String>,
     /// Log level (error, warn, info, debug, trace); default info.
     #[arg(long = "log-level", value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -38,4 +53,11 @@ pub struct Cli {
     /// Serve the routes the integration tests use (/pid, /sleep?ms=N, /panic, /abort).
     #[arg(long = "test-routes", hide = true)]
     pub test_routes: bool,
+}
+
+impl Cli {
+    /// The level asked with `-e` or `--log-level`.
+    pub fn level(&self) -> Option<&str> {
+        self.startup_level.as_deref().or(self.log_level.as_deref())
+    }
 }

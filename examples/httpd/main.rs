@@ -1,7 +1,8 @@
 //! `httpd`: an Apache-like server on mpm.
 //!
 //! ```text
-//! httpd [-f FILE] [--mpm NAME] [-t | -V | -k start|stop|restart|graceful|graceful-stop]
+//! httpd [-f FILE] [-C DIRECTIVE] [-c DIRECTIVE] [-D NAME] [-E FILE] [-e LEVEL] [--mpm NAME]
+//!       [-t | -V | -k start|stop|restart|graceful|graceful-stop]
 //! ```
 //! Without `-k` or with `-k start`, it serves `/` (a 14-byte hello) and `/server-status`
 //! (`?auto`, `?json`, `?refresh=N`) under the strategy chosen by the build or `--mpm`.
@@ -17,14 +18,24 @@ mod tower_routes;
 
 use clap::Parser;
 use cli::Cli;
-use mpm::{ConfigSource, Directives, MpmKind, Registry, Server, ServerConfig};
+use mpm::log::LogLevel;
+use mpm::{CommandLine, ConfigSource, Directives, Mpm, MpmKind, Registry, Server, ServerConfig};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_level.as_deref());
-    let strategies = strategies();
+    let level = match cli.level().map(str::parse::<LogLevel>) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(e)) => {
+            eprintln!("httpd: -e {}: {e}", cli.level().unwrap_or_default());
+            return ExitCode::from(1);
+        }
+    };
+    logging::panic_hook();
+    let mut strategies = strategies();
     let kind = match cli.mpm.as_deref() {
         None => mpm::default_kind(),
         Some(name) => match strategies.kind(name) {
@@ -35,12 +46,15 @@ fn main() -> ExitCode {
             }
         },
     };
-    let source = match &cli.config {
-        Some(path) => ConfigSource::File(path.clone()),
-        None => ConfigSource::from(default_directives()),
+    let names = strategies.names();
+    // Every use of the strategy fails the same way when it is missing: -t, -V, a start.
+    let Some(strategy) = strategies.take(kind.name()) else {
+        eprintln!("httpd: {}", not_compiled(kind, &names));
+        return ExitCode::from(1);
     };
+    let source = source(&cli);
     if cli.version_info {
-        return version(strategies, kind, &source);
+        return version(strategy, &names, &source);
     }
     if cli.test_config {
         return test_config(kind, &source);
@@ -52,9 +66,13 @@ fn main() -> ExitCode {
             } else {
                 cli.handler
             };
-            serve(strategies, kind, source, cli.test_routes, handler)
+            serve(strategy, source, &cli, level, handler)
         }
-        Some(cmd) => signal_cmd::run(cmd, kind, &source, &cli),
+        Some(cmd) => {
+            // Nothing is served here: messages go to the terminal.
+            let _ = mpm::log::install_to(None, level.unwrap_or_default());
+            signal_cmd::run(cmd, kind, &source, &cli)
+        }
     }
 }
 
@@ -78,8 +96,18 @@ fn unknown_mpm(name: &str, strategies: &Registry) -> String {
         }
         Some(e) => e,
         // One of Apache's names, but not compiled into this build.
-        None => format!("the {name} MPM is not compiled into this build"),
+        None => match name.parse::<MpmKind>() {
+            Ok(kind) => not_compiled(kind, &strategies.names()),
+            Err(_) => format!("the {name} MPM is not compiled into this build"),
+        },
     }
+}
+
+fn not_compiled(kind: MpmKind, compiled: &[&str]) -> String {
+    format!(
+        "the {kind} MPM is not compiled into this build (compiled in: {}); rebuild with --features {kind}",
+        compiled.join(", ")
+    )
 }
 
 /// Without `-f`: listen on 127.0.0.1:8080 with the strategy's defaults.
@@ -89,6 +117,36 @@ fn default_directives() -> Directives {
         .push("127.0.0.1:8080".parse().expect("valid address"));
     d.pid_file = Some(PathBuf::from("httpd.pid"));
     d
+}
+
+/// `-f`, `-C`, `-c`, `-D` as one source. Without `-f`, the defaults of
+/// [`default_directives`] come first; their `Listen` only if `-C`/`-c` give none.
+fn source(cli: &Cli) -> ConfigSource {
+    if cli.before.is_empty() && cli.after.is_empty() && cli.defines.is_empty() {
+        return match &cli.config {
+            Some(path) => ConfigSource::File(path.clone()),
+            None => ConfigSource::from(default_directives()),
+        };
+    }
+    let mut before = Vec::new();
+    if cli.config.is_none() {
+        let listens = cli.before.iter().chain(&cli.after).any(|d| {
+            d.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("Listen"))
+        });
+        if !listens {
+            before.push("Listen 127.0.0.1:8080".to_string());
+        }
+        before.push("PidFile httpd.pid".to_string());
+    }
+    before.extend(cli.before.iter().cloned());
+    ConfigSource::from(CommandLine {
+        before,
+        file: cli.config.clone(),
+        after: cli.after.clone(),
+        defines: cli.defines.clone(),
+    })
 }
 
 fn load(kind: MpmKind, source: &ConfigSource) -> Result<ServerConfig, ExitCode> {
@@ -118,14 +176,10 @@ fn test_config(kind: MpmKind, source: &ConfigSource) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn version(mut strategies: Registry, kind: MpmKind, source: &ConfigSource) -> ExitCode {
-    let config = match load(kind, source) {
+fn version(strategy: Box<dyn Mpm>, compiled: &[&str], source: &ConfigSource) -> ExitCode {
+    let config = match load(strategy.kind(), source) {
         Ok(c) => c,
         Err(code) => return code,
-    };
-    let compiled = strategies.names();
-    let Some(strategy) = strategies.take(kind.name()) else {
-        return ExitCode::from(1);
     };
     let info = strategy.info(&config.limits, 0, mpm::MpmState::Starting);
     println!("Server version: mpm/{} (Unix)", env!("CARGO_PKG_VERSION"));
@@ -142,32 +196,60 @@ fn version(mut strategies: Registry, kind: MpmKind, source: &ConfigSource) -> Ex
 }
 
 fn serve(
-    mut strategies: Registry,
-    kind: MpmKind,
+    strategy: Box<dyn Mpm>,
     source: ConfigSource,
-    test_routes: bool,
+    cli: &Cli,
+    level: Option<LogLevel>,
     handler: routes::Kind,
 ) -> ExitCode {
-    let compiled = strategies.names();
-    let Some(strategy) = strategies.take(kind.name()) else {
-        eprintln!(
-            "httpd: the {kind} MPM is not compiled into this build (compiled in: {compiled:?}); rebuild with --features {kind}"
-        );
-        return ExitCode::from(1);
+    // The configuration's ErrorLog and LogLevel, unless -E / -e say otherwise.
+    let config = match load(strategy.kind(), &source) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
+    let file = cli.error_log.as_deref().or(config.error_log.as_deref());
+    if let Err(e) = mpm::log::install_to(file, level.unwrap_or(config.log_level)) {
+        eprintln!("httpd: {e}");
+        return ExitCode::from(1);
+    }
     let server = match Server::new(strategy, source) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("httpd: {e}");
+            tracing::error!("{e}");
+            // The log is a file: the terminal (if any) gets the cause too.
+            if file.is_some() && std::io::stderr().is_terminal() {
+                eprintln!("httpd: {e}");
+            }
             return ExitCode::from(1);
         }
     };
-    let handler = routes::handler(handler, test_routes);
+    let handler = routes::handler(handler, cli.test_routes);
     match server.run(handler) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("httpd: {e}");
+            tracing::error!("{e}");
+            // The log is a file: the terminal (if any) gets the cause too.
+            if file.is_some() && std::io::stderr().is_terminal() {
+                eprintln!("httpd: {e}");
+            }
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--mpm worker` on a build without worker: refused before `-t`, `-V` or a start,
+    /// naming what is compiled in (not a Debug list).
+    #[test]
+    fn a_strategy_not_compiled_in_is_named_with_the_remedy() {
+        let r = Registry::empty().with(Box::new(reactor::ReactorMpm));
+        assert_eq!(r.kind("worker"), None);
+        assert_eq!(
+            unknown_mpm("worker", &r),
+            "the worker MPM is not compiled into this build (compiled in: reactor); rebuild with --features worker"
+        );
     }
 }

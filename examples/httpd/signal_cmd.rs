@@ -3,7 +3,8 @@
 
 use crate::cli::Cli;
 use mpm::pidfile;
-use mpm::{Command, ConfigSource, Control, MpmKind};
+use mpm::{Command, ConfigSource, Control, MpmKind, ServerConfig};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -36,7 +37,7 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
                     println!("httpd (pid {pid}) already running");
                     ExitCode::SUCCESS
                 }
-                Err(_) => start_detached(&pid_path, cli),
+                Err(_) => start_detached(&pid_path, &config, cli),
             }
         }
         "stop" => Command::Stop,
@@ -67,7 +68,7 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
             Command::Restart | Command::GracefulRestart => {
                 // Apache prints this status to stdout, like the others.
                 println!("httpd not running, trying to start");
-                start_detached(&pid_path, cli)
+                start_detached(&pid_path, &config, cli)
             }
             _ => {
                 println!("{status}");
@@ -78,9 +79,11 @@ pub fn run(cmd: &str, kind: MpmKind, source: &ConfigSource, cli: &Cli) -> ExitCo
 }
 
 /// Start this program again without `-k`, detached in its own process group (so terminal
-/// signals do not reach it) with its log in a file, and wait until its
-/// PidFile names a live process.
-fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
+/// signals do not reach it) with its log in a file (`-E`, else `ErrorLog`, else
+/// `error_log` beside the PidFile), and wait until its PidFile names a live process. Then
+/// say where it listens and where its PidFile and log are; if it exits instead, print
+/// what it logged (the cause) and where.
+fn start_detached(pid_path: &Path, config: &ServerConfig, cli: &Cli) -> ExitCode {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -93,10 +96,20 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
         args.push("-f".into());
         args.push(f.display().to_string());
     }
+    for (flag, values) in [
+        ("-C", &cli.before),
+        ("-c", &cli.after),
+        ("-D", &cli.defines),
+    ] {
+        for v in values {
+            args.push(flag.into());
+            args.push(v.clone());
+        }
+    }
     if let Some(m) = &cli.mpm {
         args.push(format!("--mpm={m}"));
     }
-    if let Some(l) = &cli.log_level {
+    if let Some(l) = cli.level() {
         args.push(format!("--log-level={l}"));
     }
     if cli.test_routes {
@@ -108,7 +121,13 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
     // Without -E the detached server logs beside its PidFile (Apache's logs/error_log),
     // so it holds no descriptor of the caller's terminal or pipe.
     let default_log = pid_path.with_file_name("error_log");
-    let log_path = cli.error_log.as_deref().unwrap_or(&default_log);
+    let log_path = cli
+        .error_log
+        .as_deref()
+        .or(config.error_log.as_deref())
+        .unwrap_or(&default_log);
+    args.push("-E".into());
+    args.push(log_path.display().to_string());
     let log = match std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -120,6 +139,8 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // What the server logs from here on is this start's.
+    let log_start = std::fs::metadata(log_path).map_or(0, |m| m.len());
     use std::os::unix::process::CommandExt;
     let mut child = match std::process::Command::new(exe)
         .args(&args)
@@ -138,11 +159,36 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
-            eprintln!("httpd: the server exited during startup ({status})");
+            let logged = read_from(log_path, log_start);
+            for line in logged.lines().filter(|l| !l.trim().is_empty()) {
+                eprintln!("{line}");
+            }
+            eprintln!(
+                "httpd: the server exited during startup ({status}); its log: {}",
+                log_path.display()
+            );
             return ExitCode::from(1);
         }
         if let Ok(Some(pid)) = pidfile::read(pid_path) {
             if pid.as_raw() as u32 == child.id() {
+                // The `listening on` lines follow the PidFile closely (bounded wait).
+                let until = Instant::now() + Duration::from_secs(5);
+                let mut addrs = Vec::new();
+                while addrs.is_empty() && Instant::now() < until {
+                    addrs = listening(&read_from(log_path, log_start));
+                    if addrs.is_empty() {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+                if addrs.is_empty() {
+                    addrs = config.listen.iter().map(|l| l.to_string()).collect();
+                }
+                println!(
+                    "httpd (pid {pid}) listening on {}; PidFile {}; log {}",
+                    addrs.join(", "),
+                    pid_path.display(),
+                    log_path.display()
+                );
                 return ExitCode::SUCCESS;
             }
         }
@@ -153,4 +199,25 @@ fn start_detached(pid_path: &Path, cli: &Cli) -> ExitCode {
         pid_path.display()
     );
     ExitCode::from(1)
+}
+
+/// The log's text from byte `from` on (empty if unreadable).
+fn read_from(path: &Path, from: u64) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        if f.seek(SeekFrom::Start(from)).is_ok() {
+            let mut bytes = Vec::new();
+            let _ = f.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+    }
+    text
+}
+
+/// The addresses of the `listening on ADDR` lines of a log.
+fn listening(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| l.split("listening on ").nth(1))
+        .map(|a| a.trim().to_string())
+        .collect()
 }

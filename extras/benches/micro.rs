@@ -6,7 +6,7 @@
 //! `handoff` (listener → worker hand-off as the worker and event strategies do it) and
 //! `http` (one keep-alive request/response over loopback through the engine, `serve_lean`).
 //!
-//! Run: `cargo bench --bench micro -- --warm-up-time 1 --measurement-time 2`
+//! Run: `cargo bench -p mpm-extras --bench micro -- --warm-up-time 1 --measurement-time 2`
 //! (see `benches/README.md`).
 #![allow(
     missing_docs,

@@ -4,13 +4,13 @@
 //! with axum's own `WebSocketUpgrade`.
 //!
 //! ```text
-//! cargo run --example axum --features tower,prefork -- --mpm prefork --listen 127.0.0.1:8080
+//! cargo run -p mpm-extras --example axum -- --mpm prefork --listen 127.0.0.1:8080
 //! ```
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{get, post};
 use axum::Router;
-use mpm::{ConfigSource, Directives, Handler, MpmKind, Server};
+use mpm::{Handler, MpmKind, Server, ServerConfig};
 use std::process::ExitCode;
 
 /// Echo every text or binary message until the client closes.
@@ -42,10 +42,11 @@ fn router() -> Router {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    // mpm's sink: Apache's error-log lines on stderr, as the httpd example writes them.
+    if let Err(e) = mpm::log::install_to(None, mpm::log::LogLevel::Notice) {
+        eprintln!("axum example: {e}");
+        return ExitCode::from(1);
+    }
     let mut kind = mpm::default_kind();
     let mut listen = "127.0.0.1:8080".to_string();
     let mut args = std::env::args().skip(1);
@@ -69,17 +70,9 @@ fn main() -> ExitCode {
         eprintln!("axum example: the {kind} MPM is not compiled in");
         return ExitCode::from(1);
     };
-    let mut d = Directives::default();
-    match listen.parse() {
-        Ok(spec) => d.listen.push(spec),
-        Err(e) => {
-            eprintln!("axum example: --listen {listen}: {e}");
-            return ExitCode::from(1);
-        }
-    }
-    d.start_servers = Some(2);
-    let result = Server::new(strategy, ConfigSource::from(d))
-        .and_then(|server| server.run(Handler::tower(router())));
+    let config = ServerConfig::builder().listen(&listen).start_servers(2);
+    let result =
+        Server::new(strategy, config).and_then(|server| server.run(Handler::tower(router())));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -57,6 +57,13 @@ pub fn example_path(name: &str) -> PathBuf {
         let candidate = profile_dir.join("examples").join(name);
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--example", name, "--all-features"])
+            // The axum example lives in its own workspace member (extras/), out of the
+            // httpd example's build.
+            .args(if name == "axum" {
+                vec!["-p", "mpm-extras"]
+            } else {
+                vec![]
+            })
             .args(if profile_dir.ends_with("release") {
                 vec!["--release"]
             } else {
