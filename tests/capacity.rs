@@ -216,18 +216,16 @@ fn g_child_keeps_its_slot_then_it_is_reused(mpm: &'static str) {
             }
             let procs = v["processes"].as_array().cloned().unwrap_or_default();
             // The old child's letters: its busy thread, and its other one finishing
-            // (`G`) or already gone (`.`), never idle. (Event: a thread of a stopping
-            // child that finished a request shows `_` again, where Apache's event
-            // writes `G` (`dying ? SERVER_GRACEFUL : SERVER_READY`): not asserted there.)
+            // (`G`) or already gone (`.`), never idle `_` (Apache's event writes
+            // `dying ? SERVER_GRACEFUL : SERVER_READY` when a worker finishes).
             let board: Vec<char> = v["scoreboard"].as_str().unwrap_or("").chars().collect();
             let letters = board.get(old_slot as usize * 2..old_slot as usize * 2 + 2);
             procs.len() == 2
                 && procs
                     .iter()
                     .any(|p| p["pid"] == old && p["stopping"] == true)
-                && letters.is_some_and(|l| {
-                    l.contains(&'W') && (mpm == "event" || l.contains(&'G') || l.contains(&'.'))
-                })
+                && letters
+                    .is_some_and(|l| l.contains(&'W') && (l.contains(&'G') || l.contains(&'.')))
                 && procs
                     .iter()
                     .any(|p| p["generation"] == 1 && p["pid"] != old)
@@ -235,14 +233,24 @@ fn g_child_keeps_its_slot_then_it_is_reused(mpm: &'static str) {
         "old child {old} in slot {old_slot}; states seen: {seen:#?}\n{}",
         server.log()
     );
+    // Meanwhile the old child's idle thread never shows `_`.
+    let mut idle_shown = None;
     assert!(
-        wait_until(Duration::from_secs(5), || server
-            .log()
-            .matches(FULL)
-            .count()
-            >= 2),
+        wait_until(Duration::from_secs(5), || {
+            let v = json(&server);
+            let board: Vec<char> = v["scoreboard"].as_str().unwrap_or("").chars().collect();
+            let i = old_slot as usize * 2;
+            if board.get(i..i + 2).is_some_and(|l| l.contains(&'_')) && procs::alive(old) {
+                idle_shown = Some(v["scoreboard"].clone());
+            }
+            server.log().matches(FULL).count() >= 2
+        }),
         "{}",
         server.log()
+    );
+    assert!(
+        idle_shown.is_none(),
+        "the stopping child's slot {old_slot} showed an idle `_`: {idle_shown:?}"
     );
     assert!(procs::alive(old));
     // The slow request ends; the old child leaves; its slot goes to the new generation.
