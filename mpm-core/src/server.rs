@@ -77,6 +77,10 @@ impl Server {
     }
 
     /// What `httpd -V` / `ap_mpm_query` report.
+    ///
+    /// Asked of a server that has not run (`run` consumes it), so `state` is always
+    /// [`MpmState::Starting`]: a running server's `Running` / `Stopping` is not published
+    /// anywhere yet (it would take the master writing it to the scoreboard).
     pub fn info(&self) -> MpmInfo {
         self.mpm.info(
             &self.config.limits,
