@@ -9,9 +9,11 @@
 #   FUZZ_TARGETS="http_head http_chunked ..."  the targets (default: all five)
 #   FUZZ_PARALLEL=N        targets run at once, one libFuzzer process each (default 1)
 #   FUZZ_WORK=DIR          scratch corpora, logs and artifacts (default target/fuzz-long)
-#   FUZZ_UPDATE_CORPUS=1   replace fuzz/corpus/<target> by the committed seeds plus the
-#                          inputs of the run that add coverage (libFuzzer -merge=1)
+#   FUZZ_UPDATE_CORPUS=1   replace fuzz/corpus/<target> by the committed corpus plus the
+#                          inputs of the run that add edge coverage (libFuzzer
+#                          -set_cover_merge=1 on edges only, to keep corpora small)
 #   FUZZ_OUT=FILE          where the summary goes (default benches/results/fuzz.md)
+#   FUZZ_SUMMARY_ONLY=1    run nothing: write the summary of what FUZZ_WORK holds
 #
 # The committed corpora are only read (each run starts from a copy). A finding stops that
 # target's libFuzzer process; it is restarted for the rest of its time (at most 5
@@ -26,15 +28,18 @@ work=${FUZZ_WORK:-$root/target/fuzz-long}
 out=${FUZZ_OUT:-$root/benches/results/fuzz.md}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+summary_only=${FUZZ_SUMMARY_ONLY:-0}
 
-if ! rustup toolchain list | grep -q '^nightly'; then
+if [ "$summary_only" != 1 ] && ! rustup toolchain list | grep -q '^nightly'; then
     echo "benches/fuzz.sh: a nightly toolchain is required (rustup toolchain install nightly)" >&2
     exit 1
 fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+if [ "$summary_only" != 1 ]; then
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        cargo install cargo-fuzz --locked
+    fi
+    (cd fuzz && cargo +nightly fuzz build -s none)
 fi
-(cd fuzz && cargo +nightly fuzz build -s none)
 
 count() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
 
@@ -76,7 +81,7 @@ run_target() {
     mkdir -p "$dir/merged"
     cp fuzz/corpus/"$t"/* "$dir/merged/"
     (cd fuzz && cargo +nightly fuzz run -s none "$t" "$dir/merged" "$dir/corpus" -- \
-        -merge=1 -use_counters=0 -timeout=20 -rss_limit_mb=2048) >"$dir/logs/merge.log" 2>&1 || true
+        -set_cover_merge=1 -use_counters=0 -use_cmp=0 -use_value_profile=0 -timeout=20 -rss_limit_mb=2048) >"$dir/logs/merge.log" 2>&1 || true
     local merged
     merged=$(count "$dir/merged")
     echo "$t $took $execs $seeds $grown $merged $findings $n" >"$dir/summary"
@@ -84,7 +89,8 @@ run_target() {
 
 # Run the targets, `parallel` at a time.
 running=0
-for t in $targets; do
+[ "$summary_only" = 1 ] && targets_to_run="" || targets_to_run=$targets
+for t in $targets_to_run; do
     run_target "$t" &
     running=$((running + 1))
     if [ "$running" -ge "$parallel" ]; then
@@ -94,7 +100,7 @@ for t in $targets; do
 done
 wait || true
 
-if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
+if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ] && [ "$summary_only" != 1 ]; then
     for t in $targets; do
         if [ -d "$work/$t/merged" ] && [ "$(count "$work/$t/merged")" -gt 0 ]; then
             rm -rf fuzz/corpus/"$t"
@@ -108,7 +114,7 @@ commit=${FUZZ_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 {
     echo "# Fuzzing runs"
     echo
-    echo "Written by \`benches/fuzz.sh $secs\` (see \`fuzz/README.md\`)."
+    echo "Written by \`benches/fuzz.sh $secs\` (see \`fuzz/README.md\`): $secs s per target."
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- commit: $commit"
@@ -117,7 +123,7 @@ commit=${FUZZ_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
         "$parallel target(s) at a time, one libFuzzer process each (\`-s none\`: no sanitizer;" \
         "the code under test is safe Rust, debug assertions on)"
     echo
-    echo "| target | seconds | executions | exec/s | corpus: seeds → after run → merged | findings |"
+    echo "| target | seconds | executions | exec/s | corpus: start → after run → merged | findings |"
     echo "|---|---:|---:|---:|---|---:|"
     total=0
     total_execs=0
@@ -139,7 +145,7 @@ commit=${FUZZ_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
     for t in $targets; do
         for log in "$work/$t"/logs/run-*.log; do
             [ -f "$log" ] || continue
-            a=$(grep -o 'Test unit written to .*' "$log" | head -1 | sed 's/Test unit written to //')
+            a=$(grep -o 'Test unit written to .*' "$log" | head -1 | sed 's/Test unit written to //' || true)
             [ -n "$a" ] || continue
             found=1
             msg=$(grep -m1 -A1 "panicked at" "$log" | tail -1 | cut -c1-300 || true)

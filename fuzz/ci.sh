@@ -32,12 +32,12 @@ fi
 # No sanitizer: the code under test is safe Rust; debug assertions stay on.
 cargo +nightly fuzz build -s none
 
-# Fixed-seed executions per target: about 20-30 s each on a free core.
+# Fixed-seed executions per target: about 10-25 s each on a free core (capped at 30 s).
 declare -A runs=(
-    [http_head]=100000
-    [http_chunked]=150000
-    [http_connection]=40000
-    [http_differential]=50000
+    [http_head]=70000
+    [http_chunked]=100000
+    [http_connection]=100000
+    [http_differential]=120000
     [config_parse]=30000
 )
 scale=${FUZZ_RUNS_SCALE:-1}
@@ -80,7 +80,7 @@ for t in http_head http_chunked http_connection http_differential config_parse; 
     # 3. A fixed-seed run from the committed corpus (new inputs go to scratch).
     n=$((runs[$t] * scale))
     if ! cargo +nightly fuzz run -s none "$t" "$scratch/$t/corpus" "corpus/$t" -- \
-        -seed=1 -runs="$n" -max_total_time=60 -timeout=20 -print_final_stats=1 \
+        -seed=1 -runs="$n" -max_total_time=30 -timeout=20 -print_final_stats=1 \
         -artifact_prefix="$scratch/$t/artifacts/" >"$log" 2>&1; then
         finding "$t" "$log"
     fi
