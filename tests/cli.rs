@@ -999,3 +999,16 @@ fn error_log_and_log_level_directives() {
         "{out:#?}"
     );
 }
+
+/// The tests' reading of log times agrees with the log's Apache date.
+#[test]
+fn log_line_time_reads_the_apache_date() {
+    let t = common::log_line_time("[Mon Nov 30 23:49:18.198777 2026] [mpm:notice] [pid 1] x");
+    assert_eq!(t, Some(1_796_082_558.198777));
+    let t = common::log_line_time("[Tue Feb 29 00:00:00.000000 2000] [mpm:notice] x");
+    assert_eq!(t, Some(951_782_400.0));
+    assert_eq!(
+        common::log_line_time("[1796082558.198777] [mpm:notice]"),
+        None
+    );
+}

@@ -8,19 +8,34 @@ use common::client::{self, Conn};
 use common::{procs, wait_until, Server};
 use std::time::Duration;
 
-/// The time (seconds since the epoch) of a log line `[secs.micros] [mpm:level] …`.
+/// The time of a log line, in seconds (of the day, or since the epoch): Apache's
+/// `[Tue Dec 01 02:43:17.929856 2026] …` or `[secs.micros] …`. Only differences are used
+/// (a difference across midnight is corrected by [`times`]).
 fn stamp(line: &str) -> f64 {
-    line.strip_prefix('[')
+    let inside = line
+        .strip_prefix('[')
         .and_then(|l| l.split(']').next())
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| panic!("no time stamp in {line:?}"))
+        .unwrap_or_else(|| panic!("no time stamp in {line:?}"));
+    if let Ok(secs) = inside.parse() {
+        return secs;
+    }
+    let clock = inside
+        .split_whitespace()
+        .find(|w| w.contains(':'))
+        .unwrap_or_else(|| panic!("no time of day in {line:?}"));
+    let parts: Vec<f64> = clock
+        .split(':')
+        .map(|p| p.parse().unwrap_or_else(|_| panic!("bad time in {line:?}")))
+        .collect();
+    assert_eq!(parts.len(), 3, "bad time in {line:?}");
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
 }
 
 /// Times of the log lines containing `needle`, relative to `t0`.
 fn times(log: &str, needle: &str, t0: f64) -> Vec<f64> {
     log.lines()
         .filter(|l| l.contains(needle))
-        .map(|l| stamp(l) - t0)
+        .map(|l| (stamp(l) - t0).rem_euclid(86_400.0))
         .collect()
 }
 

@@ -227,3 +227,35 @@ impl Drop for Server {
         }
     }
 }
+
+/// The time of a log line `[Tue Dec 01 02:26:03.123456 2026] [mpm:level] …` (the Apache
+/// error-log date `mpm::log` writes, in UTC), as seconds since the epoch.
+pub fn log_line_time(line: &str) -> Option<f64> {
+    let date = line.strip_prefix('[')?.split(']').next()?;
+    let w: Vec<&str> = date.split(' ').collect();
+    let [_, month, day, time, year] = w.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == month)? as i64 + 1;
+    let (d, y): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let (hms, micros) = time.split_once('.')?;
+    let t: Vec<i64> = hms
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, min, s] = t.as_slice() else {
+        return None;
+    };
+    // Days since 1970-01-01 of a civil date (proleptic Gregorian).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + min * 60 + s;
+    Some(secs as f64 + micros.parse::<f64>().ok()? / 1e6)
+}
