@@ -46,6 +46,58 @@ pub struct StatusContext {
     /// 1, 5 and 15 minute load averages; `None` prints `-1.00` as Apache does when the
     /// load cannot be read.
     pub load: Option<[f64; 3]>,
+    /// CPU time of the server's processes (the HTML page's `CPU Usage` line; `None`
+    /// leaves it out). [`crate::status_page::respond`] reads it from `/proc`.
+    pub cpu: Option<CpuUsage>,
+}
+
+/// CPU seconds, as Apache's `CPU Usage: u… s… cu… cs…` line adds them up: user and system
+/// time of the master and the live children, and of the children already reaped.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CpuUsage {
+    /// User time of the live processes, seconds.
+    pub user: f64,
+    /// System time of the live processes, seconds.
+    pub system: f64,
+    /// User time of the reaped children, seconds.
+    pub children_user: f64,
+    /// System time of the reaped children, seconds.
+    pub children_system: f64,
+}
+
+impl CpuUsage {
+    /// Sum `/proc/PID/stat`'s utime and stime over `pids`, and the reaped children's
+    /// (cutime, cstime) of `master`; clock ticks of 1/100 s, as Linux reports them to
+    /// user space. `None` where `/proc` is unreadable.
+    pub fn read(master: u32, pids: impl IntoIterator<Item = u32>) -> Option<CpuUsage> {
+        fn ticks(pid: u32) -> Option<[f64; 4]> {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // Fields after the `(comm)`, which may contain spaces: state is field 3.
+            let rest = &text[text.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let n = |i: usize| f.get(i - 3)?.parse::<f64>().ok().map(|v| v / 100.0);
+            Some([n(14)?, n(15)?, n(16)?, n(17)?])
+        }
+        let m = ticks(master)?;
+        let mut cpu = CpuUsage {
+            user: m[0],
+            system: m[1],
+            children_user: m[2],
+            children_system: m[3],
+        };
+        for pid in pids.into_iter().filter(|&p| p != master && p != 0) {
+            if let Some(t) = ticks(pid) {
+                cpu.user += t[0];
+                cpu.system += t[1];
+            }
+        }
+        Some(cpu)
+    }
+
+    /// Total seconds.
+    pub fn total(&self) -> f64 {
+        self.user + self.system + self.children_user + self.children_system
+    }
 }
 
 impl StatusContext {
@@ -68,6 +120,7 @@ impl StatusContext {
             threads_per_child,
             extended_status: true,
             load: read_loadavg(),
+            cpu: None,
         }
     }
 
@@ -153,6 +206,27 @@ pub fn scoreboard_string(
         }
     }
     s
+}
+
+/// A duration given in milliseconds, for people: `12.3 ms`, `840 µs`, `0.3 µs`, `2.5 s`
+/// (three significant digits at most).
+pub fn format_duration_ms(ms: f64) -> String {
+    let (v, unit) = if ms >= 1000.0 {
+        (ms / 1000.0, "s")
+    } else if ms >= 1.0 {
+        (ms, "ms")
+    } else {
+        (ms * 1000.0, "µs")
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{v:.digits$}");
+    format!("{} {unit}", strip_zeros(&text))
 }
 
 /// Format like C's `printf("%g", v)`: 6 significant digits, trailing zeros removed,
@@ -870,8 +944,8 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em}\
 dl.summary{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}\
 dl.summary dt{font-weight:600}dl.summary dd{margin:0}\
 pre.scoreboard{font-size:1.1em;line-height:1.3;background:#fafafa;padding:.5em;display:inline-block}\
-table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}\
-td.text{text-align:left;font-family:monospace}\
+table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right;white-space:nowrap}\
+td.text{text-align:left;font-family:monospace}td.request{white-space:normal;overflow-wrap:anywhere}\
 .legend span.l{font-family:monospace;font-weight:bold;padding:0 .3em}\
 .ready{color:#2e7d32}.starting{color:#6a1b9a}.read{color:#1565c0}.write{color:#c62828}\
 .keepalive{color:#ef6c00}.dns{color:#00838f}.closing{color:#ad1457}.log{color:#4e342e}\
@@ -925,6 +999,24 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
             format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]),
         );
     }
+    if let Some(cpu) = ctx.cpu {
+        let load = if r.uptime_seconds > 0 {
+            cpu.total() / r.uptime_seconds as f64 * 100.0
+        } else {
+            0.0
+        };
+        row(
+            "CPU Usage",
+            format!(
+                "u{} s{} cu{} cs{} &middot; {}% CPU load",
+                format_g(cpu.user),
+                format_g(cpu.system),
+                format_g(cpu.children_user),
+                format_g(cpu.children_system),
+                format_g((load * 1000.0).round() / 1000.0)
+            ),
+        );
+    }
     if let (Some(acc), Some(bytes), Some(dur)) =
         (r.total_accesses, r.total_bytes, r.total_duration_ms)
     {
@@ -942,7 +1034,7 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
         }
         if let (Some(bpr), Some(dpr)) = (r.bytes_per_req, r.duration_per_req_ms) {
             rates.push(format!("{}/request", format_bytes(bpr as u64)));
-            rates.push(format!("{} ms/request", format_g(dpr)));
+            rates.push(format!("{}/request", format_duration_ms(dpr)));
         }
         if !rates.is_empty() {
             row("Rates", rates.join(" &middot; "));
@@ -1001,37 +1093,61 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
     if r.processes.is_empty() {
         s.push_str("<p>No running processes.</p>\n");
     } else {
+        // Connections and their async states are the event strategy's (Apache's async
+        // table); the others count none, so they get no such columns.
+        let asynchronous = snap.kind.rules().reports_async_connections();
         s.push_str(
-            "<table>\n<tr><th rowspan=\"2\">Slot</th><th rowspan=\"2\">PID</th>\
-             <th rowspan=\"2\">Generation</th><th rowspan=\"2\">Stopping</th>\
-             <th colspan=\"2\">Connections</th><th colspan=\"3\">Threads</th>\
-             <th colspan=\"4\">Async connections</th></tr>\n\
-             <tr><th>total</th><th>accepting</th><th>busy</th><th>graceful</th><th>idle</th>\
-             <th>wait-io</th><th>writing</th><th>keep-alive</th><th>closing</th></tr>\n",
+            "<table class=\"processes\">\n<tr><th rowspan=\"2\">Slot</th><th rowspan=\"2\">PID</th>\
+             <th rowspan=\"2\">Generation</th><th rowspan=\"2\">Stopping</th>",
         );
+        if asynchronous {
+            s.push_str("<th colspan=\"2\">Connections</th>");
+        }
+        s.push_str("<th colspan=\"3\">Threads</th>");
+        if asynchronous {
+            s.push_str("<th colspan=\"4\">Async connections</th>");
+        }
+        s.push_str("</tr>\n<tr>");
+        if asynchronous {
+            s.push_str("<th>total</th><th>accepting</th>");
+        }
+        s.push_str("<th>busy</th><th>graceful</th><th>idle</th>");
+        if asynchronous {
+            s.push_str("<th>wait-io</th><th>writing</th><th>keep-alive</th><th>closing</th>");
+        }
+        s.push_str("</tr>\n");
         for p in &r.processes {
             let stopping = format!(
                 "{}{}",
                 if p.stopping { "yes" } else { "no" },
                 if p.old_generation { " (old gen)" } else { "" }
             );
-            let _ = writeln!(
+            let _ = write!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{stopping}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                p.slot,
-                p.pid,
-                p.generation,
-                p.connections,
-                if p.accepting { "yes" } else { "no" },
-                p.busy,
-                p.graceful,
-                p.idle,
-                p.wait_io,
-                p.writing,
-                p.keep_alive,
-                p.closing
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{stopping}</td>",
+                p.slot, p.pid, p.generation,
             );
+            if asynchronous {
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>{}</td>",
+                    p.connections,
+                    if p.accepting { "yes" } else { "no" },
+                );
+            }
+            let _ = write!(
+                s,
+                "<td>{}</td><td>{}</td><td>{}</td>",
+                p.busy, p.graceful, p.idle
+            );
+            if asynchronous {
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                    p.wait_io, p.writing, p.keep_alive, p.closing
+                );
+            }
+            s.push_str("</tr>\n");
         }
         s.push_str("</table>\n");
     }
@@ -1046,7 +1162,7 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
                 "<table>\n<tr><th>Slot</th><th>PID</th><th>Status</th>\
                  <th>Accesses (conn / child / slot)</th><th>Last used (s ago)</th>\
                  <th>Req (ms)</th><th>Conn</th><th>Child</th><th>Slot</th>\
-                 <th>Client</th><th>Protocol</th><th>VHost</th><th>Request</th></tr>\n",
+                 <th>Client</th><th>Request</th></tr>\n",
             );
             for w in &r.workers {
                 let last = w
@@ -1057,8 +1173,7 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
                     s,
                     "<tr><td>{}-{}</td><td>{}</td><td><b class=\"{}\">{}</b></td>\
                      <td>{} / {} / {}</td><td>{last}</td><td>{}</td><td>{}</td><td>{}</td>\
-                     <td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td>\
-                     <td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
+                     <td>{}</td><td class=\"text\">{}</td><td class=\"text request\">{}</td></tr>",
                     w.slot,
                     w.thread,
                     w.pid,
@@ -1072,8 +1187,6 @@ pub fn render_html(snap: &ScoreboardSnapshot, ctx: &StatusContext, refresh: Opti
                     format_bytes(w.child_bytes),
                     format_bytes(w.slot_bytes),
                     html_escape(&w.client),
-                    html_escape(&w.protocol),
-                    html_escape(&w.vhost),
                     html_escape(&w.request)
                 );
             }

@@ -59,8 +59,11 @@ pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_string();
-    let ctx = StatusContext::from_limits(host, &info.config.limits);
+    let mut ctx = StatusContext::from_limits(host, &info.config.limits);
     let snap = info.snapshot();
+    // This process is a child of the master.
+    let master = nix::unistd::getppid().as_raw() as u32;
+    ctx.cpu = status::CpuUsage::read(master, snap.processes.iter().map(|p| p.pid as u32));
     let words: Vec<&str> = query.split(['&', ';']).collect();
     Some(if words.contains(&"auto") {
         reply(
@@ -84,7 +87,8 @@ pub fn respond(req: &Request<Bytes>) -> Option<Response<Bytes>> {
         let refresh = status::parse_refresh(query);
         let mut r = reply(
             StatusCode::OK,
-            "text/html; charset=ISO-8859-1",
+            // The page declares UTF-8 (`<meta charset>`); the header says the same.
+            "text/html; charset=utf-8",
             status::render_html(&snap, &ctx, refresh),
         );
         if let Some(n) = refresh {
