@@ -14,11 +14,11 @@
 //! ```
 //!
 //! The size fits in 64 bits; a size line has at most 4096 bytes before its CR. The
-//! trailer section is field lines up to an empty line (LF or CRLF line ends, as the
-//! engine's head scan reads them), each at most `field_size` bytes, at most `fields` of
-//! them (both 431), then each must be `token ":" OWS value OWS` with a value of HTAB, SP,
-//! VCHAR or obs-text (else 400). A body limit refuses (413) a chunk whose declared size
-//! takes the body over the limit as soon as its size line is complete.
+//! trailer section is field lines up to an empty line, every line ended by CRLF (a bare LF
+//! is 400), each at most `field_size` bytes (431, as soon as a line is surely longer), at
+//! most `fields` of them (431), then each must be `token ":" OWS value OWS` with a value of
+//! HTAB, SP, VCHAR or obs-text (else 400). A body limit refuses (413) a chunk whose
+//! declared size takes the body over the limit as soon as its size line is complete.
 
 /// The limits the reference applies.
 #[derive(Debug, Clone, Copy)]
@@ -263,17 +263,18 @@ fn trailers(input: &[u8], mut at: usize, data: Vec<u8>, limits: &RefLimits) -> R
     loop {
         let rest = &input[at..];
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-            // An incomplete line: refused once it is surely too long (one byte more may
-            // be its CR).
-            if rest.len() > limits.field_size.saturating_add(1) {
+            // An incomplete line: refused once it is surely too long (a CR at its end may
+            // be the start of its CRLF).
+            let content = rest.strip_suffix(b"\r").unwrap_or(rest);
+            if content.len() > limits.field_size {
                 return RefOutcome::Refused(431);
             }
             return RefOutcome::Partial(data);
         };
-        let mut line = &rest[..nl];
-        if let Some(l) = line.strip_suffix(b"\r") {
-            line = l;
-        }
+        // Every line ends with CRLF.
+        let Some(line) = rest[..nl].strip_suffix(b"\r") else {
+            return RefOutcome::Refused(400);
+        };
         at += nl + 1;
         if line.is_empty() {
             // Only now, the section complete, are the fields themselves checked.
