@@ -1,5 +1,7 @@
 //! Response bodies that stream: N bytes produced as they are sent, and one server-sent
-//! event a second for as long as the client stays.
+//! event a second for as long as the client stays. Only the tower handler streams them,
+//! so a build without the `tower` feature (README's first command) leaves them unused.
+#![cfg_attr(not(feature = "tower"), allow(dead_code))]
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};

@@ -189,7 +189,9 @@ fn stream(route: Route, mut body: BodyReader, res: ResponseWriter) -> std::io::R
     }
 }
 
-/// The streamed answer of a route for an async handler with streamed bodies.
+/// The streamed answer of a route for an async handler with streamed bodies (the tower
+/// handler's).
+#[cfg_attr(not(feature = "tower"), allow(dead_code))]
 pub async fn streamed<B>(
     parts: http::request::Parts,
     body: B,
