@@ -97,13 +97,19 @@ impl HeadScan {
                     None => Scan::Partial,
                 };
             };
-            let mut line = &rest[..nl];
-            match line.strip_suffix(b"\r") {
-                Some(l) => line = l,
-                // RFC 9112 §7.1.2: in a chunked body's framing a line ends with CRLF (a
-                // proxy that requires it would read on where we stopped).
-                None if self.crlf_only => return Scan::Reject(StatusCode::BAD_REQUEST),
-                None => {}
+            let (line, bare_lf) = match rest[..nl].strip_suffix(b"\r") {
+                Some(l) => (l, false),
+                None => (&rest[..nl], true),
+            };
+            // A line too long was too long before its end arrived: that verdict first, so
+            // it does not depend on whether the end came in the same segment.
+            if let Some(status) = self.verdict(line, limits) {
+                return Scan::Reject(status);
+            }
+            // RFC 9112 §7.1.2: in a chunked body's framing a line ends with CRLF (a proxy
+            // that requires it would read on where we stopped).
+            if bare_lf && self.crlf_only {
+                return Scan::Reject(StatusCode::BAD_REQUEST);
             }
             self.line_start += nl + 1;
             if line.is_empty() {
@@ -115,9 +121,6 @@ impl HeadScan {
                     continue;
                 }
                 return Scan::Complete(self.line_start);
-            }
-            if let Some(status) = self.verdict(line, limits) {
-                return Scan::Reject(status);
             }
             if self.lines > max_fields(limits) {
                 // This line is field number `lines`: one too many.
@@ -357,6 +360,34 @@ mod tests {
             assert_ne!(v, Scan::Partial, "{:?}", String::from_utf8_lossy(input));
             assert_eq!(scan_all(input), v, "{:?}", String::from_utf8_lossy(input));
         }
+    }
+
+    /// A trailer line too long and ended by a bare LF: the length rule, broken first, decides
+    /// however the bytes arrive (fuzz finding H2).
+    #[test]
+    fn a_long_bare_lf_trailer_line_is_431_however_it_arrives() {
+        let line = b"aaaaaaaaaaaaaaa\n";
+        let mut whole = HeadScan::trailers();
+        let verdict = whole.scan(line, &limits());
+        assert_eq!(
+            verdict,
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        let mut pieces = HeadScan::trailers();
+        let mut got = Scan::Partial;
+        for i in 1..=line.len() {
+            got = pieces.scan(&line[..i], &limits());
+            if got != Scan::Partial {
+                break;
+            }
+        }
+        assert_eq!(got, verdict);
+        // A short one is refused for its bare LF.
+        let mut short = HeadScan::trailers();
+        assert_eq!(
+            short.scan(b"a: b\n", &limits()),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
