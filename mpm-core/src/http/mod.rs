@@ -265,7 +265,7 @@ pub struct HttpOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLimits {
     /// Longest request line (method, target, version) in bytes; longer → 414.
-    /// 0 = no limit of our own (hyper's internal limits still apply).
+    /// 0 = no limit of our own (the engine still bounds a line at 1 MiB).
     pub request_line: usize,
     /// Longest single header field in bytes; longer → 431. 0 = no limit of our own.
     pub field_size: usize,
@@ -290,7 +290,7 @@ pub struct RequestLimits {
 /// `Instant`).
 pub const UNBOUNDED: Duration = Duration::from_secs(u32::MAX as u64);
 
-/// The header-count cap used when `LimitRequestFields` is 0 ("unlimited"): hyper's parser
+/// The header-count cap used when `LimitRequestFields` is 0 ("unlimited"): the parser
 /// needs a bound for its header array.
 pub const MAX_FIELDS_UNLIMITED: usize = 10_000;
 
