@@ -132,7 +132,7 @@ impl HeadScan {
 
     /// The refusal a line (its content so far, without CRLF) has earned, if any: the rule
     /// it breaks first in its bytes decides — a non-token byte in a request line's method
-    /// (400) or the byte that takes it over the length limit (414 or 431).
+    /// or a bare CR (400), or the byte that takes it over the length limit (414 or 431).
     fn verdict(&self, content: &[u8], limits: &RequestLimits) -> Option<StatusCode> {
         let (max, too_long) = self.line_limit(limits);
         let long_at = (content.len() > max).then_some(max);
@@ -144,7 +144,14 @@ impl HeadScan {
         } else {
             None
         };
-        match (bad_method_at, long_at) {
+        // A CR inside a line is not followed by LF (that LF would have ended the line):
+        // RFC 9112 §2.2 lets a bare CR be refused, and httparse refuses it later anyway.
+        let bare_cr_at = content.iter().position(|&b| b == b'\r');
+        let malformed_at = match (bad_method_at, bare_cr_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (malformed_at, long_at) {
             (Some(m), Some(l)) if l < m => Some(too_long),
             (Some(_), _) => Some(StatusCode::BAD_REQUEST),
             (None, Some(_)) => Some(too_long),
@@ -382,6 +389,22 @@ mod tests {
             }
         }
         assert_eq!(got, verdict);
+        // A bare CR before the limit decides first (fuzz: 400 whole and in pieces).
+        let line = b"a\raaaaaaaaaaaaaaaaaa\n";
+        let mut whole = HeadScan::trailers();
+        assert_eq!(
+            whole.scan(line, &limits()),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+        let mut pieces = HeadScan::trailers();
+        let mut got = Scan::Partial;
+        for i in 1..=line.len() {
+            got = pieces.scan(&line[..i], &limits());
+            if got != Scan::Partial {
+                break;
+            }
+        }
+        assert_eq!(got, Scan::Reject(StatusCode::BAD_REQUEST));
         // A short one is refused for its bare LF.
         let mut short = HeadScan::trailers();
         assert_eq!(
