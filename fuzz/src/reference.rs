@@ -257,24 +257,45 @@ pub fn decode(input: &[u8], limits: &RefLimits) -> RefOutcome {
     }
 }
 
+/// The refusal a trailer line (its content so far, without CRLF) has earned: a bare CR
+/// (400) or the byte past `max` (431), whichever comes first in the bytes.
+fn line_verdict(content: &[u8], max: usize) -> Option<u16> {
+    let long_at = (content.len() > max).then_some(max);
+    let cr_at = content.iter().position(|&b| b == b'\r');
+    match (cr_at, long_at) {
+        (Some(c), Some(l)) if l < c => Some(431),
+        (Some(_), _) => Some(400),
+        (None, Some(_)) => Some(431),
+        (None, None) => None,
+    }
+}
+
 /// The trailer section at `input[at..]`, after the last chunk.
 fn trailers(input: &[u8], mut at: usize, data: Vec<u8>, limits: &RefLimits) -> RefOutcome {
     let mut fields: Vec<&[u8]> = Vec::new();
     loop {
         let rest = &input[at..];
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-            // An incomplete line: refused once it is surely too long (a CR at its end may
-            // be the start of its CRLF).
+            // An incomplete line: refused once it surely breaks a rule (a CR at its end
+            // may be the start of its CRLF).
             let content = rest.strip_suffix(b"\r").unwrap_or(rest);
-            if content.len() > limits.field_size {
-                return RefOutcome::Refused(431);
+            if let Some(status) = line_verdict(content, limits.field_size) {
+                return RefOutcome::Refused(status);
             }
             return RefOutcome::Partial(data);
         };
-        // Every line ends with CRLF.
-        let Some(line) = rest[..nl].strip_suffix(b"\r") else {
-            return RefOutcome::Refused(400);
+        let (line, bare_lf) = match rest[..nl].strip_suffix(b"\r") {
+            Some(l) => (l, false),
+            None => (&rest[..nl], true),
         };
+        // The rule broken first in the bytes decides: a bare CR or the limit, then the
+        // bare LF at the line's end (every line ends with CRLF).
+        if let Some(status) = line_verdict(line, limits.field_size) {
+            return RefOutcome::Refused(status);
+        }
+        if bare_lf {
+            return RefOutcome::Refused(400);
+        }
         at += nl + 1;
         if line.is_empty() {
             // Only now, the section complete, are the fields themselves checked.
