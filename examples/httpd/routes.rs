@@ -5,7 +5,6 @@
 //! * `/bytes/N` — N bytes of `x` (streamed by the streaming kinds; the whole-response
 //!   kinds answer at most 16 MiB);
 //! * `/sse` — one server-sent event a second until the client leaves (streaming kinds);
-//! * `/ws` — a WebSocket echo (`--handler tower`: axum's own `WebSocketUpgrade`);
 //! * `/server-status`, `/metrics`;
 //! * with `--test-routes`: `/pid`, `/sleep?ms=N`, `/panic`, `/abort`.
 
