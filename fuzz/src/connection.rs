@@ -2,7 +2,6 @@
 //! against a model built from the engine's own parsers and the reference chunked decoder.
 
 use crate::input::{limits, Input};
-use crate::known;
 use crate::parsers::REFUSALS;
 use crate::reference::{self, RefLimits, RefOutcome};
 use crate::responses::{self, show, Resp};
@@ -429,18 +428,6 @@ pub fn http_connection(data: &[u8]) {
                 .all(|(x, y)| x.line == y.line && (!mode.reads_all() || x.body == y.body))
     };
     if got_split == got && same_seen(&split.seen, &whole.seen) {
-        return;
-    }
-    // Known issue H2 (see `known::long_bare_lf_line`): 400 or 431 for a trailer line that
-    // is too long and ends with a bare LF, depending on how it arrived.
-    let last_refusal = |g: &[(u16, bool)]| matches!(g.last(), Some((400 | 431, true)));
-    if last_refusal(&got_split)
-        && last_refusal(&got)
-        && got_split.len() == got.len()
-        && got_split[..got.len() - 1] == got[..got.len() - 1]
-        && same_seen(&split.seen, &whole.seen)
-        && known::long_bare_lf_line(bytes, limits(flags).field_size)
-    {
         return;
     }
     // The early close of a 100-continue request whose body had not arrived when its

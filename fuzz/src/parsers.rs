@@ -2,7 +2,6 @@
 //! (`mpm_core::http::fuzzing`), fed the same bytes in different pieces.
 
 use crate::input::{limits, Input};
-use crate::known;
 use crate::reference::{self, RefLimits, RefOutcome};
 use mpm_core::http::fuzzing::{self, ChunkedOutcome, HeadOutcome};
 
@@ -103,15 +102,6 @@ pub fn http_chunked(data: &[u8]) {
     let l = limits(input.flags);
     let whole = fuzzing::chunked(bytes, &[], &l);
     let check = |how: &str, got: ChunkedOutcome| {
-        let refusal = |o: &ChunkedOutcome| {
-            matches!(
-                o,
-                ChunkedOutcome::Refused(400) | ChunkedOutcome::Refused(431)
-            )
-        };
-        if refusal(&got) && refusal(&whole) && known::long_bare_lf_line(bytes, l.field_size) {
-            return;
-        }
         assert_eq!(
             got,
             whole,
