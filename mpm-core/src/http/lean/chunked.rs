@@ -400,6 +400,41 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_size_is_known_before_its_data() {
+        let limits = RequestLimits::default();
+        let mut d = Decoder::new();
+        assert_eq!(d.data_left(), 0);
+        assert_eq!(d.decode(b"10\r\n", &limits), Ok(Step::Need(4)));
+        assert_eq!(d.data_left(), 16);
+        assert_eq!(
+            d.decode(b"abc", &limits),
+            Ok(Step::Data { start: 0, len: 3 })
+        );
+        assert_eq!(d.data_left(), 13);
+    }
+
+    #[test]
+    fn quoted_extension_values_take_qdtext_and_quoted_pairs_only() {
+        // qdtext: HTAB, SP, 0x21, 0x23-0x5B, 0x5D-0x7E, obs-text; quoted-pair: \ + any of
+        // HTAB, SP, VCHAR, obs-text.
+        for ok in [
+            &b"1;a=\"x y\t!#[]~\x80\xff\"\r\nx\r\n0\r\n\r\n"[..],
+            b"1;a=\"\\\"\\\\\\\t\\ \\\x80\"\r\nx\r\n0\r\n\r\n",
+            b"1;a=\"\"\r\nx\r\n0\r\n\r\n",
+        ] {
+            assert_eq!(run(ok, ok.len()).map(|r| r.0), Ok(b"x".to_vec()), "{ok:?}");
+        }
+        for bad in [
+            &b"1;a=\"\x7f\"\r\nx\r\n0\r\n\r\n"[..],
+            b"1;a=\"\x01\"\r\nx\r\n0\r\n\r\n",
+            b"1;a=\"\\\x01\"\r\nx\r\n0\r\n\r\n",
+            b"1;a=\"\\\x7f\"\r\nx\r\n0\r\n\r\n",
+        ] {
+            assert_eq!(run(bad, bad.len()), Err(StatusCode::BAD_REQUEST), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn bounds_the_size_line() {
         let mut long = b"1;".to_vec();
         long.extend(std::iter::repeat_n(b'a', MAX_CHUNK_LINE - 1));
