@@ -240,12 +240,11 @@ fn handler_panic_costs_one_response(mpm: &'static str) {
 }
 
 fn privilege_drop(mpm: &'static str) {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root");
+    if !common::tools::require_root("privilege_drop") {
         return;
     }
     let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
-        eprintln!("skipped: no user nobody");
+        common::tools::skip_or_fail("privilege_drop", "no user nobody");
         return;
     };
     let (conf, start, _, _) = small(mpm);

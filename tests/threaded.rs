@@ -273,7 +273,10 @@ fn event_holds_2000_idle_keepalive_connections() {
     const N: usize = 2000;
     let limit = raise_nofile();
     if limit < (2 * N + 200) as u64 {
-        eprintln!("skipped: RLIMIT_NOFILE hard limit {limit} is too low for {N} connections");
+        common::tools::skip_or_fail(
+            "event_holds_2000_idle_keepalive_connections",
+            &format!("RLIMIT_NOFILE hard limit {limit} is too low for {N} connections"),
+        );
         return;
     }
     let server = Server::start(
