@@ -9,6 +9,7 @@
 //! and keeps unconsumed only a trailer section that is not complete yet (the caller keeps
 //! those bytes at the front of its buffer and calls again with more).
 
+use super::framing::is_tchar;
 use super::head::{HeadScan, Scan};
 use crate::http::RequestLimits;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -75,11 +76,6 @@ pub(crate) struct Decoder {
     size: u64,
     /// Bytes of the current chunk-size line so far.
     line: usize,
-}
-
-/// `tchar` (RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// `qdtext` (RFC 9110 §5.6.4): HTAB, SP, visible ASCII but `"` and `\`, obs-text.

@@ -73,11 +73,7 @@ async fn read_head<F>(
 /// Whether the request allows trailer fields in a chunked response (`TE: trailers`,
 /// RFC 9110 §10.1.4).
 fn accepts_trailers(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(TE)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"trailers"))
+    framing::has_element(headers, &TE, b"trailers")
 }
 
 /// One request: head, body, handler, response. `buf` holds the first bytes of the head.

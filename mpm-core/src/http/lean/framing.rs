@@ -37,7 +37,10 @@ const BAD: StatusCode = StatusCode::BAD_REQUEST;
 
 /// The elements of a comma-separated list field (RFC 9110 §5.6.1), OWS trimmed, empty
 /// ones kept (the caller decides whether an empty element is an error).
-fn elements<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
+pub(crate) fn elements<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> impl Iterator<Item = &'a [u8]> {
     headers
         .get_all(name)
         .iter()
@@ -45,8 +48,9 @@ fn elements<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item
         .map(|t| t.trim_ascii())
 }
 
-/// `tchar` (RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
+/// `tchar` (RFC 9110 §5.6.2): what tokens (methods, field names, codings, chunk
+/// extension names) are made of.
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -258,6 +262,11 @@ pub(crate) fn plan(head: &mut Head) -> Result<Plan, StatusCode> {
         client_close,
         upgrade,
     })
+}
+
+/// Whether the list field `name` has an element equal to `token` (ASCII case-insensitive).
+pub(crate) fn has_element(headers: &HeaderMap, name: &HeaderName, token: &[u8]) -> bool {
+    elements(headers, name).any(|t| t.eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Request heads: an incremental line scan that enforces the `LimitRequest*` limits while
 //! bytes arrive, then one `httparse` pass over the complete head.
 
+use super::framing::is_tchar;
 use crate::http::{RequestLimits, MAX_FIELDS_UNLIMITED};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
@@ -172,11 +173,6 @@ impl HeadScan {
             )
         }
     }
-}
-
-/// `tchar` (RFC 9110 §5.6.2): what a method is made of (RFC 9112 §3: `method = token`).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Methods are case-sensitive (RFC 9110 §9.1) and every registered one is upper-case; a

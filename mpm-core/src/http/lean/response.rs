@@ -28,11 +28,7 @@ pub(crate) fn bodiless(status: StatusCode) -> bool {
 
 /// Whether the handler asked to close the connection (`Connection: close`).
 pub(crate) fn wants_close(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    super::framing::has_element(headers, &CONNECTION, b"close")
 }
 
 thread_local! {
