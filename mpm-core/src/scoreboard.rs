@@ -35,6 +35,11 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{fence, AtomicI32, AtomicU32, AtomicU64, AtomicU8};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A process record's `quiescing` word: stopping…
+const QUIESCING: u32 = 1;
+/// …and past the master's drain deadline (GracefulShutdownTimeout).
+const DRAIN_EXPIRED: u32 = 2;
+
 /// The status of one worker slot, with Apache's letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[repr(u8)]
@@ -737,9 +742,25 @@ impl<'a> ProcessSlot<'a> {
         self.rec.quiescing.load(Relaxed) != 0
     }
 
-    /// Mark the child as stopping.
+    /// Mark the child as stopping (or not). Marking it stopping again keeps a passed
+    /// drain deadline ([`set_drain_expired`](Self::set_drain_expired)).
     pub fn set_quiescing(&self, q: bool) {
-        self.rec.quiescing.store(u32::from(q), Relaxed);
+        if q {
+            self.rec.quiescing.fetch_max(QUIESCING, Relaxed);
+        } else {
+            self.rec.quiescing.store(0, Relaxed);
+        }
+    }
+
+    /// True when the master's drain deadline (GracefulShutdownTimeout) has passed for this
+    /// stopping child: its idle connections should close now.
+    pub fn drain_expired(&self) -> bool {
+        self.rec.quiescing.load(Relaxed) == DRAIN_EXPIRED
+    }
+
+    /// Mark the child stopping with its drain deadline passed.
+    pub fn set_drain_expired(&self) {
+        self.rec.quiescing.fetch_max(DRAIN_EXPIRED, Relaxed);
     }
 
     /// True when the child stopped accepting new connections (event's accept limit).

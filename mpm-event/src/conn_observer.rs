@@ -96,6 +96,10 @@ impl ConnObserver for ConnCounters {
     fn request_line(&self, _line: &str) {}
 
     fn request_done(&self, _bytes: u64) {}
+
+    fn response_writing(&self) {
+        self.move_to(Bucket::Writing);
+    }
 }
 
 impl Drop for ConnCounters {

@@ -382,6 +382,10 @@ pub trait ConnObserver: Send + Sync {
     fn request_line(&self, line: &str);
     /// A response was produced with `bytes` bytes of body (0 for `HEAD`).
     fn request_done(&self, bytes: u64);
+    /// The handler has returned and the connection layer now writes its response (write
+    /// completion: the event strategy's ConnsAsyncWriting); the connection leaves this
+    /// state with its next [`status`](ConnObserver::status).
+    fn response_writing(&self) {}
 }
 
 /// The observer that ignores everything.
@@ -401,11 +405,16 @@ impl<T: ConnObserver + ?Sized> ConnObserver for Arc<T> {
     fn request_done(&self, bytes: u64) {
         (**self).request_done(bytes)
     }
+    fn response_writing(&self) {
+        (**self).response_writing()
+    }
 }
 
 #[derive(Default)]
 struct ClosingInner {
     closed: AtomicBool,
+    /// The drain deadline passed: idle connections close now (see [`Closing::expire`]).
+    expired: AtomicBool,
     notify: Notify,
     /// Asked whenever the flag is read and not yet set: a process-wide condition (a
     /// pending graceful signal, the scoreboard's quiescing flag) that closes this signal
@@ -441,6 +450,7 @@ impl Closing {
         Closing {
             inner: Arc::new(ClosingInner {
                 closed: AtomicBool::new(false),
+                expired: AtomicBool::new(false),
                 notify: Notify::new(),
                 probe: Some(Box::new(probe)),
             }),
@@ -468,11 +478,41 @@ impl Closing {
 
     /// Wait until closed (returns at once if it already is).
     pub async fn closed(&self) {
+        self.wait_for(Closing::is_closed).await
+    }
+
+    /// The drain deadline passed (GracefulShutdownTimeout): close as well, and make every
+    /// connection that is idle — waiting for a request with no byte of one in its socket —
+    /// close now instead of at its keep-alive timeout. A connection whose next request has
+    /// (even partly) arrived is still answered, with `Connection: close`; one in a request
+    /// finishes it. Idempotent.
+    pub fn expire(&self) {
+        self.inner.expired.store(true, Ordering::SeqCst);
+        self.close();
+    }
+
+    /// Whether [`expire`](Closing::expire) was called on any clone.
+    pub fn is_expired(&self) -> bool {
+        self.inner.expired.load(Ordering::SeqCst)
+    }
+
+    /// Wait until expired (returns at once if it already is).
+    pub async fn expired(&self) {
+        self.wait_for(Closing::is_expired).await
+    }
+
+    /// A wake-up for the next change of state (closed, expired). Created before the state
+    /// is read, it completes even if the change happens between the two.
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.notify.notified()
+    }
+
+    async fn wait_for(&self, done: fn(&Closing) -> bool) {
         loop {
             let notified = self.inner.notify.notified();
             let mut notified = std::pin::pin!(notified);
             notified.as_mut().enable();
-            if self.is_closed() {
+            if done(self) {
                 return;
             }
             notified.await;
@@ -484,6 +524,7 @@ impl fmt::Debug for Closing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Closing")
             .field("closed", &self.is_closed())
+            .field("expired", &self.is_expired())
             .finish()
     }
 }

@@ -3,9 +3,14 @@
 
 use super::Master;
 use crate::error::Result;
+use crate::http::LINGER;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
+
+/// How long children get, once GracefulShutdownTimeout has passed, to close their idle
+/// connections (a lingering close each, up to [`LINGER`]) before the rest is stopped.
+const DRAIN_EXPIRED_GRACE: Duration = LINGER.saturating_add(Duration::from_secs(1));
 
 impl Master<'_> {
     /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
@@ -28,16 +33,28 @@ impl Master<'_> {
             }
             let limit = self.config.limits.graceful_shutdown_timeout;
             let started = Instant::now();
+            let mut deadline = (!limit.is_zero()).then(|| started + limit);
+            let mut expired = false;
             while !self.children.is_empty() {
-                if !limit.is_zero() && started.elapsed() >= limit {
-                    tracing::warn!(
-                        "GracefulShutdownTimeout of {}s reached, stopping the remaining {} children",
-                        limit.as_secs(),
-                        self.children.len()
-                    );
-                    break;
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    if expired {
+                        tracing::warn!(
+                            "GracefulShutdownTimeout of {}s reached, stopping the remaining {} children",
+                            limit.as_secs(),
+                            self.children.len()
+                        );
+                        break;
+                    }
+                    // First the children close their idle connections (those with no
+                    // byte of a request waiting: nothing is cut off), and get a moment to
+                    // finish them before what is still busy is stopped.
+                    expired = true;
+                    deadline = Some(Instant::now() + DRAIN_EXPIRED_GRACE);
+                    for (_, c) in self.children.iter() {
+                        self.scoreboard.process(c.slot).set_drain_expired();
+                    }
                 }
-                self.wait_for_signal(Duration::from_millis(200));
+                self.wait_for_signal(Duration::from_millis(100));
                 let stop_now = self
                     .signals
                     .take()

@@ -276,8 +276,12 @@ where
             }
             return after_response(conn, link, w.close, pipelined).await;
         }
-        Reply::Full(r) => Ok(r),
+        Reply::Full(r) => {
+            conn.observer.response_writing();
+            Ok(r)
+        }
         Reply::Stream(r) => {
+            conn.observer.response_writing();
             // The framing is decided from the body as the handler returned it (its size
             // hint shrinks as frames are taken).
             let framing = framing_of(&r, version);

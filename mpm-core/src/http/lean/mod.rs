@@ -229,51 +229,74 @@ async fn wait_first<F>(conn: &Conn<'_, F>, accepted: Instant) -> Waited {
     if !o.limits.header_timeout.is_zero() {
         limit = limit.min(o.limits.header_timeout);
     }
-    let closed_already = conn.closing.is_closed();
-    if closed_already {
-        limit = limit.min(o.keep_alive_timeout);
-    }
     let sleep = sleep_until(after(accepted, limit));
-    let closed = conn.closing.closed();
-    tokio::pin!(sleep, closed);
-    let watch = (!closed_already).then_some(closed);
-    wait_readable(conn, sleep, watch).await
+    tokio::pin!(sleep);
+    wait_readable(conn, sleep, true).await
 }
 
 /// Wait for a request on a kept-alive connection: `KeepAliveTimeout` from now.
 async fn wait_next<F>(conn: &Conn<'_, F>) -> Waited {
     let sleep = sleep_until(after(Instant::now(), conn.opts.keep_alive_timeout));
     tokio::pin!(sleep);
-    wait_readable::<F, std::future::Pending<()>>(conn, sleep, None).await
+    wait_readable(conn, sleep, false).await
 }
 
-/// Wait, holding no buffer, until a request's first bytes arrive or `sleep` fires. When
-/// `closed` fires first (a graceful restart began before this connection sent anything),
-/// the wait is cut to the keep-alive timeout from that moment.
-async fn wait_readable<F, C: Future<Output = ()>>(
-    conn: &Conn<'_, F>,
-    mut sleep: Pin<&mut Sleep>,
-    mut closed: Option<Pin<&mut C>>,
-) -> Waited {
+/// Apply a graceful stop to an idle wait's deadline: once [`Closing`] has expired, the wait
+/// ends now; once it is closed, a connection that has not sent its `first` request yet
+/// waits at most `KeepAliveTimeout` more.
+fn cut_deadline<F>(conn: &Conn<'_, F>, sleep: &mut Pin<&mut Sleep>, first: bool) {
+    let cut = if conn.closing.is_expired() {
+        Instant::now()
+    } else if first && conn.closing.is_closed() {
+        after(Instant::now(), conn.opts.keep_alive_timeout)
+    } else {
+        return;
+    };
+    if cut < sleep.deadline() {
+        sleep.as_mut().reset(cut);
+    }
+}
+
+/// Whether bytes wait in the socket's receive queue, asked of the kernel itself (the
+/// runtime's readiness may not have caught up with them yet).
+fn bytes_waiting(stream: &TcpStream) -> bool {
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    matches!(socket2::SockRef::from(stream).peek(&mut probe), Ok(n) if n > 0)
+}
+
+/// Wait, holding no buffer, until a request's first bytes arrive or `sleep` fires. A
+/// graceful stop ([`Closing`]) cuts the wait (see [`cut_deadline`]); when its drain deadline
+/// ends the wait, the connection is closed only if no byte of a request is waiting.
+async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first: bool) -> Waited {
+    // Created before the flags are read, so no change between the two is missed.
+    let notified = conn.closing.notified();
+    tokio::pin!(notified);
+    cut_deadline(conn, &mut sleep, first);
+    let mut spared = false;
     loop {
         let ready = poll_fn(|cx| {
             if let Poll::Ready(r) = conn.stream.poll_read_ready(cx) {
                 return Poll::Ready(Some(r));
             }
-            if closed
-                .as_mut()
-                .is_some_and(|c| c.as_mut().poll(cx).is_ready())
-            {
-                closed = None;
-                let cut = after(Instant::now(), conn.opts.keep_alive_timeout);
-                if cut < sleep.deadline() {
-                    sleep.as_mut().reset(cut);
+            while notified.as_mut().poll(cx).is_ready() {
+                notified.set(conn.closing.notified());
+                if !spared {
+                    cut_deadline(conn, &mut sleep, first);
                 }
             }
             sleep.as_mut().poll(cx).map(|()| None)
         })
         .await;
         match ready {
+            None if conn.closing.is_expired() && !spared && bytes_waiting(&conn.stream) => {
+                // A request is arriving as the drain deadline passes: answer it (with
+                // `Connection: close`) rather than cut it off.
+                spared = true;
+                sleep
+                    .as_mut()
+                    .reset(after(Instant::now(), conn.opts.timeout));
+                continue;
+            }
             None => {
                 tracing::debug!(peer = %conn.peer, "idle connection timed out; closing");
                 return Waited::End { linger: true };
