@@ -61,7 +61,7 @@
 //!         if census.active == 0 { SpareDecision::Spawn } else { SpareDecision::Steady }
 //!     }
 //!
-//!     fn hung_handler(&self) -> HungHandler {
+//!     fn hung_handler(&self, _handler: &Handler) -> HungHandler {
 //!         HungHandler::Kill
 //!     }
 //! }

@@ -37,8 +37,8 @@ pub trait Mpm: Send + Sync + 'static {
     /// hold.
     fn spares(&self, census: &Census, limits: &Limits) -> SpareDecision;
 
-    /// What a child with a handler past HandlerTimeout costs.
-    fn hung_handler(&self) -> HungHandler;
+    /// What a child running `handler` costs when one of its calls overruns HandlerTimeout.
+    fn hung_handler(&self, handler: &Handler) -> HungHandler;
 
     /// Whether this strategy serves `handler`. Checked once before any child is forked;
     /// the error says why not and what to use instead.

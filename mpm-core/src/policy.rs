@@ -97,4 +97,9 @@ pub enum HungHandler {
     /// Retire it gracefully, so its other connections finish, and kill it if it is still
     /// there another HandlerTimeout later.
     RetireThenKill,
+    /// The child cancels the overrunning call itself (an async handler's future is
+    /// dropped, its request answered 503) and keeps serving; the master steps in only if
+    /// the call is still there after twice HandlerTimeout (a handler that blocks its
+    /// thread cannot be cancelled), and then as for [`RetireThenKill`](Self::RetireThenKill).
+    Cancel,
 }

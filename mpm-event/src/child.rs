@@ -1,6 +1,7 @@
 //! One event child: a single-threaded tokio connection layer plus the worker pool.
 
 use crate::conn_observer::ConnCounters;
+use crate::inline::InlineSlots;
 use crate::pool::{Job, Pool};
 use ::http::{Response, StatusCode};
 use bytes::Bytes;
@@ -57,9 +58,11 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             code
         }
         h @ (Handler::Async(_) | Handler::Service(_)) => {
-            // Inline on the connection layer: no worker thread, no hop.
+            // Inline on the connection layer: no worker thread, no hop; each call in
+            // flight holds a worker slot of the scoreboard.
+            let slots = InlineSlots::new(&ctx.slots(), tpc, ctx.config().handler_timeout);
             let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, serve(&ctx, Dispatch::Inline(h.clone())))
+            local.block_on(&rt, serve(&ctx, Dispatch::Inline(h.clone(), slots)))
         }
         Handler::Connection(_) => {
             // Raw connection handlers are blocking by contract: the worker strategy's
@@ -77,8 +80,8 @@ enum Dispatch<'a> {
     /// Blocking handlers: to the worker threads.
     Pool(&'a Pool),
     /// Async handlers ([`Handler::Async`], [`Handler::Service`]): run inline on the
-    /// connection layer.
-    Inline(Handler),
+    /// connection layer, each call on one of the child's worker slots.
+    Inline(Handler, Rc<InlineSlots>),
 }
 
 async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
@@ -101,9 +104,14 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
             Some(jobs) => (Some(*pool), Some(jobs), None),
             None => return exit::CHILD_SICK,
         },
-        Dispatch::Inline(h) => (None, None, Some(h.clone())),
+        Dispatch::Inline(h, slots) => (None, None, Some((h.clone(), slots.clone()))),
     };
-    let freed_notify = pool.map(|p| p.freed.clone()).unwrap_or_default();
+    // Woken when a worker (thread or inline slot) becomes free: the accept limit moved.
+    let freed_notify: Arc<Notify> = match (&pool, &inline) {
+        (Some(p), _) => p.freed.clone(),
+        (_, Some((_, slots))) => slots.freed(),
+        _ => Arc::default(),
+    };
     let mode = ctx.handler().body_mode();
     let mut listeners = Vec::new();
     for l in ctx.listeners() {
@@ -139,13 +147,14 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     // Apache's accept limit (`connections_above_limit`): no accepting while open
     // connections (less those in lingering close — and, unlike Apache, whose heads are
     // read by workers, less those still reading a head) reach ThreadsPerChild + idle workers ×
-    // AsyncRequestWorkerFactor, nor while no worker is idle.
-    // (Inline async handlers take no worker, so no such limit applies to them.)
+    // AsyncRequestWorkerFactor, nor while no worker is idle. Inline async handlers count
+    // their free worker slots as the idle workers.
     let above_limit = || {
-        let Some(pool) = pool else {
-            return false;
+        let idle = match (pool, &inline) {
+            (Some(pool), _) => pool.idle(),
+            (_, Some((_, slots))) => slots.idle(),
+            _ => return false,
         };
-        let idle = pool.idle();
         let open = shared
             .conns
             .get()
@@ -216,14 +225,21 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                     let jobs = jobs.clone();
                     let inline = inline.clone();
                     async move {
-                        match &inline {
-                            Some(Handler::Async(h)) => {
-                                return http::reply_async(h.as_ref(), req).await
-                            }
-                            Some(Handler::Service(h)) => {
-                                return http::reply_service(h.as_ref(), req).await
-                            }
-                            _ => {}
+                        if let Some((h, slots)) = &inline {
+                            let line = request_line(&req);
+                            return match h {
+                                Handler::Async(h) => {
+                                    slots
+                                        .run(peer, line, http::reply_async(h.as_ref(), req))
+                                        .await
+                                }
+                                Handler::Service(h) => {
+                                    slots
+                                        .run(peer, line, http::reply_service(h.as_ref(), req))
+                                        .await
+                                }
+                                _ => unavailable(),
+                            };
                         }
                         let Some(jobs) = jobs else {
                             return unavailable();
@@ -256,9 +272,18 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     drop(listeners);
     closing.close();
     while shared.conns.get() > 0 {
+        // The master's drain deadline (GracefulShutdownTimeout) passed: idle keep-alive
+        // connections close now instead of at their keep-alive timeout.
+        if proc_slot.drain_expired() && !closing.is_expired() {
+            tracing::debug!(
+                "child {}: drain deadline passed; closing idle connections",
+                ctx.slot()
+            );
+            closing.expire();
+        }
         tokio::select! {
             _ = shared.conn_done.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
     0
@@ -283,6 +308,11 @@ async fn accept_within_limit(
         Poll::Pending
     })
     .await
+}
+
+/// `GET /x HTTP/1.1`, as the scoreboard shows a request.
+pub(crate) fn request_line<B>(req: &::http::Request<B>) -> String {
+    format!("{} {} {:?}", req.method(), req.uri(), req.version())
 }
 
 fn unavailable() -> http::Reply {

@@ -18,6 +18,7 @@
 
 mod child;
 mod conn_observer;
+mod inline;
 mod policy;
 mod pool;
 
@@ -45,8 +46,8 @@ impl Mpm for EventMpm {
         policy::spares(census, limits)
     }
 
-    fn hung_handler(&self) -> HungHandler {
-        policy::HUNG_HANDLER
+    fn hung_handler(&self, handler: &mpm_core::http::Handler) -> HungHandler {
+        policy::hung_handler(handler)
     }
 
     fn supports(&self, handler: &mpm_core::http::Handler) -> Result<(), String> {

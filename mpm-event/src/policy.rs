@@ -35,8 +35,16 @@ pub(crate) fn spares(census: &Census, limits: &Limits) -> SpareDecision {
     }
 }
 
-/// Other connections of the child are being served: let them finish, kill later.
-pub(crate) const HUNG_HANDLER: HungHandler = HungHandler::RetireThenKill;
+/// An async handler runs inline on the connection layer: the child cancels the one call
+/// (recycling the child would drop every connection it holds). A blocking handler's thread
+/// cannot be cancelled, and other connections of the child are being served: let them
+/// finish, kill later.
+pub(crate) fn hung_handler(handler: &Handler) -> HungHandler {
+    match handler {
+        Handler::Async(_) | Handler::Service(_) => HungHandler::Cancel,
+        _ => HungHandler::RetireThenKill,
+    }
+}
 
 /// A raw connection handler blocks its thread for the connection's life: that is the
 /// worker strategy's model, not a connection layer's.

@@ -57,12 +57,7 @@ impl Pool {
                         let Ok(job) = job else { break };
                         observer.set(WorkerStatus::BusyWrite);
                         observer.set_client(job.peer);
-                        let line = format!(
-                            "{} {} {:?}",
-                            job.request.method(),
-                            job.request.uri(),
-                            job.request.version()
-                        );
+                        let line = crate::child::request_line(&job.request);
                         mpm_core::http::ConnObserver::request_line(&observer, &line);
                         let reply = match &handler {
                             Handler::Http(h) => reply_blocking(h.as_ref(), job.request),

@@ -40,7 +40,7 @@ impl Mpm for PreforkMpm {
         policy::spares(census, limits)
     }
 
-    fn hung_handler(&self) -> HungHandler {
+    fn hung_handler(&self, _handler: &mpm_core::http::Handler) -> HungHandler {
         policy::HUNG_HANDLER
     }
 }

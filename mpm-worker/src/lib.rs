@@ -42,7 +42,7 @@ impl Mpm for WorkerMpm {
         policy::spares(census, limits)
     }
 
-    fn hung_handler(&self) -> HungHandler {
+    fn hung_handler(&self, _handler: &mpm_core::http::Handler) -> HungHandler {
         policy::HUNG_HANDLER
     }
 }

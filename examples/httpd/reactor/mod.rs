@@ -45,7 +45,7 @@ impl Mpm for ReactorMpm {
     }
 
     /// The loop itself goes on serving: retire the child gracefully, kill it later.
-    fn hung_handler(&self) -> HungHandler {
+    fn hung_handler(&self, _handler: &mpm_core::http::Handler) -> HungHandler {
         HungHandler::RetireThenKill
     }
 

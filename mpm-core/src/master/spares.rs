@@ -94,6 +94,13 @@ impl Master<'_> {
             return;
         };
         let tpc = self.config.limits.threads_per_child as usize;
+        let policy = self.mpm.hung_handler(&self.handler);
+        // A child that cancels its own overrunning calls is only stepped in for when one
+        // outlived its cancellation (it blocks its thread).
+        let overrun = match policy {
+            HungHandler::Cancel => limit.saturating_mul(2),
+            _ => limit,
+        };
         let now = Instant::now();
         let mut to_retire = Vec::new();
         let mut to_kill = Vec::new();
@@ -114,14 +121,19 @@ impl Master<'_> {
                 }
                 let snap = w.snapshot();
                 let ran = Duration::from_millis(snap.request_duration_ms);
-                if ran > limit {
+                if ran > overrun {
                     tracing::error!(
-                        "handler timeout: slot {} thread {t} pid {pid} client {} request \"{}\" running for {:.1}s (HandlerTimeout {}s); recycling the child",
+                        "handler timeout: slot {} thread {t} pid {pid} client {} request \"{}\" running for {:.1}s (HandlerTimeout {}s{}); recycling the child",
                         child.slot,
                         snap.client,
                         snap.request,
                         ran.as_secs_f64(),
-                        limit.as_secs()
+                        limit.as_secs(),
+                        if policy == HungHandler::Cancel {
+                            ", not cancelled"
+                        } else {
+                            ""
+                        }
                     );
                     to_retire.push(pid);
                     break;
@@ -129,8 +141,8 @@ impl Master<'_> {
             }
         }
         for pid in to_retire {
-            match self.mpm.hung_handler() {
-                HungHandler::RetireThenKill => {
+            match policy {
+                HungHandler::RetireThenKill | HungHandler::Cancel => {
                     self.retire(pid);
                     if let Some(c) = self.children.get_mut(pid) {
                         c.hung_kill_at = Some(now + limit);
