@@ -11,8 +11,10 @@ Subcommands (results go to stdout as `key=value` lines unless said otherwise):
   tree PID                      PID and all its descendants, one per line
   settle PID SECONDS            wait until the tree's process set is unchanged for 1.5 s
   pss PID                       sum of Pss: over the tree (kB) and the process count
-  wrk FILE                      parse wrk --latency output
-  ab FILE                       parse ab output
+  wrk FILE                      parse wrk --latency output (requests/s, bytes/s, p50, p99)
+  ab FILE                       parse ab output (requests/s, bytes/s, p50, p99)
+  h2load FILE                   parse h2load output (requests/s, bytes/s, mean and max;
+                                h2load prints no percentiles)
 """
 
 import os
@@ -154,8 +156,17 @@ def to_ms(text):
     return float(text)
 
 
+def to_bytes(text):
+    """wrk's sizes: 1.23MB (binary multiples, as wrk prints them)."""
+    for unit, factor in (("KB", 1024.0), ("MB", 1024.0 ** 2), ("GB", 1024.0 ** 3),
+                         ("TB", 1024.0 ** 4), ("B", 1.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor)
+    return round(float(text))
+
+
 def parse_wrk(path):
-    out = {"rps": None, "p50_ms": None, "p99_ms": None, "requests": 0,
+    out = {"rps": None, "bytes_per_s": None, "p50_ms": None, "p99_ms": None, "requests": 0,
            "socket_errors": 0, "non2xx": 0}
     with open(path) as f:
         for line in f:
@@ -164,6 +175,8 @@ def parse_wrk(path):
                 continue
             if w[0] == "Requests/sec:":
                 out["rps"] = float(w[1])
+            elif w[0] == "Transfer/sec:":
+                out["bytes_per_s"] = to_bytes(w[1])
             elif w[0] == "50%":
                 out["p50_ms"] = to_ms(w[1])
             elif w[0] == "99%":
@@ -186,8 +199,9 @@ def parse_wrk(path):
 
 
 def parse_ab(path):
-    out = {"rps": None, "p50_ms": None, "p99_ms": None, "complete": 0,
+    out = {"rps": None, "bytes_per_s": None, "p50_ms": None, "p99_ms": None, "complete": 0,
            "failed": 0, "non2xx": 0}
+    total_bytes, secs = None, None
     with open(path) as f:
         for line in f:
             w = line.split()
@@ -195,6 +209,10 @@ def parse_ab(path):
                 continue
             if line.startswith("Requests per second:"):
                 out["rps"] = float(w[3])
+            elif line.startswith("Total transferred:"):
+                total_bytes = int(w[2])
+            elif line.startswith("Time taken for tests:"):
+                secs = float(w[4])
             elif line.startswith("Complete requests:"):
                 out["complete"] = int(w[2])
             elif line.startswith("Failed requests:"):
@@ -208,7 +226,52 @@ def parse_ab(path):
     if out["rps"] is None:
         print(f"cannot parse ab output {path}", file=sys.stderr)
         return 1
+    if total_bytes is not None and secs:
+        out["bytes_per_s"] = round(total_bytes / secs)
     out["errors"] = out["failed"] + out["non2xx"]
+    for k, v in out.items():
+        print(f"{k}={v}")
+    return 0
+
+
+def parse_h2load(path):
+    """h2load's summary:
+    finished in 5.00s, 41234.60 req/s, 5.11MB/s
+    requests: 206173 total, ... 206173 succeeded, 0 failed, 0 errored, 0 timeout
+    status codes: 206173 2xx, 0 3xx, 0 4xx, 0 5xx
+    traffic: 25.56MB (26803490) total, ...
+    time for request:   45us   12.10ms   2.38ms   1.02ms   70.12%
+    """
+    out = {"rps": None, "bytes_per_s": None, "mean_ms": None, "max_ms": None, "requests": 0,
+           "failed": 0, "errored": 0, "timeout": 0, "non2xx": 0}
+    secs, total_bytes = None, None
+    with open(path) as f:
+        for line in f:
+            w = line.replace(",", " ").split()
+            if not w:
+                continue
+            if w[0] == "finished" and len(w) > 4 and w[1] == "in":
+                secs = to_ms(w[2]) / 1000.0
+                out["rps"] = float(w[3])
+            elif w[0] == "requests:":
+                nums = {w[i + 1]: int(w[i]) for i in range(1, len(w) - 1) if w[i].isdigit()}
+                out["requests"] = nums.get("succeeded", 0)
+                for k in ("failed", "errored", "timeout"):
+                    out[k] = nums.get(k, 0)
+            elif w[0] == "status" and len(w) > 2 and w[1] == "codes:":
+                nums = {w[i + 1]: int(w[i]) for i in range(2, len(w) - 1) if w[i].isdigit()}
+                out["non2xx"] = sum(v for k, v in nums.items() if k != "2xx")
+            elif w[0] == "traffic:" and len(w) > 2 and w[2].startswith("("):
+                total_bytes = int(w[2].strip("()"))
+            elif line.startswith("time for request:") and len(w) >= 7:
+                out["max_ms"] = to_ms(w[4])
+                out["mean_ms"] = to_ms(w[5])
+    if out["rps"] is None:
+        print(f"cannot parse h2load output {path}", file=sys.stderr)
+        return 1
+    if total_bytes is not None and secs:
+        out["bytes_per_s"] = round(total_bytes / secs)
+    out["errors"] = out["failed"] + out["errored"] + out["timeout"] + out["non2xx"]
     for k, v in out.items():
         print(f"{k}={v}")
     return 0
@@ -222,6 +285,7 @@ def main(argv):
     table = {
         "freeport": freeport, "wait": wait, "check": check, "tree": tree,
         "settle": settle, "pss": pss, "wrk": parse_wrk, "ab": parse_ab,
+        "h2load": parse_h2load,
     }
     if cmd not in table:
         print(__doc__, file=sys.stderr)
