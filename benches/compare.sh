@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Load comparison: Apache httpd 2.4 (prefork, worker, event), nginx (2 workers) and this
-# project's example server (--mpm prefork, worker, event), side by side on 127.0.0.1.
+# Load comparison: Apache httpd 2.4 (prefork, worker, event), nginx (2 workers), a bare
+# hyper server (2 threads) and this project's example server (--mpm prefork, worker,
+# event; event also with --handler async), side by side on 127.0.0.1.
 #
-#   benches/compare.sh [--conns N | --10k] [--only LIST] [--no-install] [--no-build] [--keep]
+#   benches/compare.sh [--conns N | --10k] [--rounds N] [--full] [--loads-only]
+#                      [--only LIST] [--no-install] [--no-build] [--keep]
 #
 #   --conns N     idle keep-alive connections to hold per server (default 2000)
 #   --10k         same as --conns 10000
+#   --rounds N    rounds of the loads; each figure is the median over them (default 3)
+#   --full        also the long variants (h2load at 500 connections)
+#   --loads-only  skip the memory and idle-connection phase
+#   --secs N      seconds per load (default 5; shorter only to try the script out)
 #   --event-factor N  AsyncRequestWorkerFactor for both event servers (default 1000)
 #   --only LIST   comma-separated subset of: apache-prefork,apache-worker,apache-event,
-#                 nginx,mpm-prefork,mpm-worker,mpm-event,mpm-inline (Apache's matching MPM is
-#                 needed for the ratios)
+#                 nginx,hyper,mpm-prefork,mpm-worker,mpm-event,mpm-inline (Apache's matching
+#                 MPM is needed for the ratios)
 #   --no-install  do not apt-get anything; say what is missing and stop
-#   --no-build    use the existing target/release/examples/httpd
-#   --keep        keep the temporary directory (configs, logs, raw wrk/ab output)
+#   --no-build    use the existing target/release/examples/httpd and bare_hyper
+#   --keep        keep the temporary directory (configs, logs, raw wrk/ab/h2load output)
+#   --out DIR     write latest.md, latest.svg and latest.tsv there (default benches/results)
 #
-# Writes benches/results/latest.md (table), latest.svg (chart) and latest.tsv (raw
-# figures), and prints the table. Every server runs with the limits listed under "Equal
-# for all" in the output. Everything started here is stopped by pid on exit, and the
-# temporary directory is removed.
+# Phases: (1) memory: each server on a fresh start, idle PSS and N held idle keep-alive
+# connections; (2) loads: the servers of one group run side by side (prefork: Apache and
+# mpm; worker: Apache and mpm; event: Apache, mpm, mpm inline, nginx, hyper) and every
+# round runs each load on each server of the group in turn (the starting server rotates
+# from round to round); (3) graceful restarts under load, each server on a fresh start.
+#
+# Writes benches/results/latest.md (tables), latest.svg (chart) and latest.tsv (raw
+# figures, every round's included), and prints the tables. Every server runs with the
+# limits listed under "Equal for all" in the output. Everything started here is stopped
+# by pid on exit, and the temporary directory is removed.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,23 +46,37 @@ ONLY=""
 INSTALL=1
 BUILD=1
 KEEP=0
-ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event mpm-inline nginx)
+ROUNDS=3
+FULL=0
+LOADS_ONLY=0
+LOAD_SECS=5
+ALL_SERVERS=(apache-prefork mpm-prefork apache-worker mpm-worker apache-event mpm-event mpm-inline nginx hyper)
+# The loads phase's groups: the servers compared with each other run side by side.
+GROUPS_OF_SERVERS=("apache-prefork mpm-prefork" "apache-worker mpm-worker"
+    "apache-event mpm-event mpm-inline nginx hyper")
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 while (($#)); do
     case $1 in
         --conns) CONNS=${2:?--conns needs a number}; shift 2 ;;
         --10k) CONNS=10000; shift ;;
+        --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+        --full) FULL=1; shift ;;
+        --loads-only) LOADS_ONLY=1; shift ;;
+        --secs) LOAD_SECS=${2:?--secs needs a number}; shift 2 ;;
         --event-factor) EVENT_FACTOR=${2:?--event-factor needs a number}; shift 2 ;;
         --only) ONLY=${2:?--only needs a list}; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-build) BUILD=0; shift ;;
         --keep) KEEP=1; shift ;;
+        --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || { echo "compare.sh: --conns wants a positive number" >&2; exit 2; }
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || { echo "compare.sh: --rounds wants a positive number" >&2; exit 2; }
+[[ $LOAD_SECS =~ ^[0-9]+$ && $LOAD_SECS -ge 1 ]] || { echo "compare.sh: --secs wants a positive number" >&2; exit 2; }
 
 T0=$(date +%s)
 log() { printf '[compare %3ds] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
@@ -92,6 +119,15 @@ stop_tree() {
     wait "$top" 2>/dev/null || true
 }
 
+# Stop a process we started and drop it from STARTED, so that the exit handler never
+# signals a later process that happens to get the same pid.
+stop_started() {
+    local pid=$1 p kept=()
+    stop_tree "$pid"
+    for p in "${STARTED[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+    STARTED=("${kept[@]}")
+}
+
 cleanup() {
     local rc=$? p survivors=""
     set +e
@@ -129,6 +165,7 @@ command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || need_pkgs+=(apach
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx)
 command -v wrk >/dev/null || need_pkgs+=(wrk)
 command -v ab >/dev/null || need_pkgs+=(apache2-utils)
+command -v h2load >/dev/null || need_pkgs+=(nghttp2-client)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 if ((${#need_pkgs[@]})); then
     if ((INSTALL)) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -177,6 +214,21 @@ if selected mpm-prefork || selected mpm-worker || selected mpm-event || selected
         OURS_OK=0
     fi
 fi
+HYPER_BIN=$ROOT/target/release/examples/bare_hyper
+HYPER_OK=1
+if selected hyper; then
+    if ((BUILD)); then
+        log "building: cargo build --release -p mpm-extras --example bare_hyper"
+        if ! (cd "$ROOT" && cargo build --release -p mpm-extras --example bare_hyper) >&2; then
+            log "ERROR: the build failed (output above); the bare hyper server is left out of this run"
+            HYPER_OK=0
+        fi
+    fi
+    if ((HYPER_OK)) && [[ ! -x $HYPER_BIN ]]; then
+        log "ERROR: $HYPER_BIN does not exist; the bare hyper server is left out of this run"
+        HYPER_OK=0
+    fi
+fi
 
 # ---------------------------------------------------------------- setup ------------
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -203,8 +255,10 @@ RUN_GROUP=""
 KEEPALIVE_TIMEOUT=15
 MAX_KA_REQUESTS=100
 WRK_CONNS=50
-WRK_SECS=5
-AB_N=5000
+WRK_SECS=$LOAD_SECS
+# ab stops at whichever comes first, WRK_SECS or AB_MAX requests (ab keeps a record per
+# request, so the cap bounds its memory: about 50 MB).
+AB_MAX=1000000
 GRACEFUL_SECS=8
 GRACEFUL_COUNT=5
 
@@ -356,7 +410,7 @@ start_mpm() {
     local mpm=$1 dir=$WORK/mpm-$1 extra=()
     if [[ $mpm == inline ]]; then
         mpm=event
-        extra=(--async-handler)
+        extra=(--handler async)
     fi
     mkdir -p "$dir"
     chmod 755 "$dir"
@@ -375,6 +429,18 @@ EOF
         return 1
     fi
     setsid "$BIN" -f "$dir/httpd.conf" --mpm "$mpm" "${extra[@]}" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
+    PID=$!
+    STARTED+=("$PID")
+}
+
+start_hyper() {
+    local dir=$WORK/hyper
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    PORT=$(freeport)
+    ERRLOG=$dir/error.log
+    RELOAD_SIGNAL=""
+    setsid "$HYPER_BIN" "127.0.0.1:$PORT" >"$dir/stdout.log" 2>"$ERRLOG" </dev/null &
     PID=$!
     STARTED+=("$PID")
 }
@@ -399,56 +465,56 @@ server_failed() {
     FAILED+=("$name")
 }
 
-wrk_run() { # name label [extra wrk args...]
-    local name=$1 label=$2 out=$WORK/$1.$2.wrk
-    shift 2
-    timeout $((WRK_SECS + 30)) wrk -t1 -c"$WRK_CONNS" -d"${WRK_SECS}s" --timeout 5s --latency "$@" \
-        "http://127.0.0.1:$PORT/" >"$out" 2>&1 || log "wrk exited with an error ($name $label)"
-    parse_into "$name" "$label" wrk "$out"
-}
-
-parse_into() { # name label parser file
+parse_into() { # name label parser file [key-suffix]
     local line
     if ! python3 "$HELPERS/procs.py" "$3" "$4" >"$4.kv" 2>"$4.err"; then
         log "cannot read $3 output for $1 $2:"
         cat "$4" "$4.err" >&2
         return 0
     fi
-    while IFS= read -r line; do record "$1" "$2.${line%%=*}" "${line#*=}"; done <"$4.kv"
+    while IFS= read -r line; do record "$1" "$2.${line%%=*}${5:-}" "${line#*=}"; done <"$4.kv"
 }
 
-# Start one server and make sure it answers GET / correctly; sets PID and PORT.
+# Start one server and make sure it answers GET / correctly; sets PID, PORT and ERRLOG.
 launch() {
     local name=$1 kind=${1%%-*} mpm=${1#*-} line exe
     case $kind in
         apache) start_apache "$mpm" || { FAILED+=("$name"); return 1; } ;;
         nginx) start_nginx || { FAILED+=("$name"); return 1; } ;;
+        hyper) start_hyper || { FAILED+=("$name"); return 1; } ;;
         mpm) start_mpm "$mpm" || { FAILED+=("$name"); return 1; } ;;
     esac
     if ! python3 "$HELPERS/procs.py" wait "$PORT" "$PID" 15; then
         server_failed "$name"
-        stop_tree "$PID"
+        stop_started "$PID"
         return 1
     fi
     if ! python3 "$HELPERS/procs.py" check "$PORT" >"$WORK/$name.check" 2>&1; then
         cat "$WORK/$name.check" >&2
         server_failed "$name"
-        stop_tree "$PID"
+        stop_started "$PID"
         return 1
     fi
     while IFS= read -r line; do record "$name" "${line%%=*}" "${line#*=}"; done <"$WORK/$name.check"
-    case $kind in apache) exe=$APACHE ;; nginx) exe=$NGINX ;; mpm) exe=$BIN ;; esac
+    case $kind in apache) exe=$APACHE ;; nginx) exe=$NGINX ;; hyper) exe=$HYPER_BIN ;; mpm) exe=$BIN ;; esac
     if ! check_pid "$(readlink -f "$exe")"; then
         server_failed "$name"
-        stop_tree "$PID"
+        stop_started "$PID"
         return 1
     fi
 }
 
-# Memory on one fresh start, loads and graceful restarts on a second fresh start.
-bench_server() {
-    local name=$1 line sigpid
-    log "== $name"
+check_errlog() { # name errlog
+    if grep -qiE '\b(emerg|alert|crit)\b|panic' "$2" 2>/dev/null; then
+        log "$1's error log has serious entries:"
+        grep -iE '\b(emerg|alert|crit)\b|panic' "$2" | tail -n 10 >&2
+    fi
+}
+
+# Phase 1: idle memory and held idle connections, on a fresh start of its own.
+bench_memory() {
+    local name=$1 line
+    log "== $name: memory"
     record "$name" loadavg "$(cut -d' ' -f1 /proc/loadavg)"
     launch "$name" || return 0
 
@@ -474,21 +540,100 @@ bench_server() {
         log "the idle-connection test failed for $name:"
         cat "$WORK/$name.conns" >&2
     fi
-    stop_tree "$PID"
+    stop_started "$PID"
+    check_errlog "$name" "$ERRLOG"
+}
 
-    log "restarting $name for the loads"
+# The loads, in the order each round runs them. *_busy: the same load while a busy loop
+# (another process) keeps one CPU busy.
+LOADS=(ka10 ka50 close ab h2c100)
+((FULL)) && LOADS+=(h2c500)
+LOADS+=(ka50_busy close_busy)
+
+# One load on one server for one round; figures recorded as load.key@round.
+declare -A GPID GPORT GERRLOG
+H2_RETRIES=0
+run_load() { # name load round
+    local name=$1 load=$2 r=$3 busy="" parser=wrk
+    local out=$WORK/loads/$1.$2.r$3 url="http://127.0.0.1:${GPORT[$1]}/"
+    record "$name" "$load.loadavg@$r" "$(cut -d' ' -f1 /proc/loadavg)"
+    if [[ $load == *_busy ]]; then
+        sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
+        busy=$!
+        STARTED+=("$busy")
+    fi
+    case $load in
+        ka10) timeout $((WRK_SECS + 30)) wrk -t1 -c10 -d"${WRK_SECS}s" --timeout 5s --latency "$url" >"$out" 2>&1 ;;
+        ka50 | ka50_busy) timeout $((WRK_SECS + 30)) wrk -t1 -c50 -d"${WRK_SECS}s" --timeout 5s --latency "$url" >"$out" 2>&1 ;;
+        close | close_busy) timeout $((WRK_SECS + 30)) wrk -t1 -c50 -d"${WRK_SECS}s" --timeout 5s --latency \
+            -H "Connection: close" "$url" >"$out" 2>&1 ;;
+        ab) parser=ab
+            timeout $((WRK_SECS + 60)) ab -r -s 10 -t "$WRK_SECS" -n "$AB_MAX" -c 50 "$url" >"$out" 2>&1 ;;
+        h2c100 | h2c500) parser=h2load
+            h2load_run "${load#h2c}" "$url" "$out" ;;
+    esac || log "$load exited with an error ($name, round $r)"
+    [[ -n $busy ]] && stop_started "$busy"
+    parse_into "$name" "$load" "$parser" "$out" "@$r"
+    [[ $parser == h2load ]] && record "$name" "$load.reruns@$r" "$H2_RETRIES"
+    alive "${GPID[$name]}" || log "ERROR: $name (pid ${GPID[$name]}) is gone after $load"
+}
+
+# h2load 1.52 in timing mode (-D) now and then never exits after "Stopped all clients"
+# (seen with servers that close a keep-alive connection after MaxKeepAliveRequests, as
+# h2load reconnects); such a run is cut off after 10 s more than its duration and run
+# again, up to twice. The retries are counted (row "h2load runs cut off and rerun").
+h2load_run() { # conns url out
+    local try
+    for ((try = 0; try < 3; try++)); do
+        if timeout -k 2 $((WRK_SECS + 10)) h2load --h1 -t1 -c"$1" -D "$WRK_SECS" -T 5 "$2" >"$3" 2>&1 &&
+            grep -q '^finished in' "$3"; then
+            H2_RETRIES=$try
+            return 0
+        fi
+        log "h2load did not finish (try $((try + 1)) of 3)"
+    done
+    H2_RETRIES=$try
+    return 1
+}
+
+# Phase 2: the servers of one group side by side; every round runs each load on each
+# of them in turn, the first server rotating from round to round.
+bench_group() {
+    local group=("$@") up=() name r load i n
+    log "== loads: ${group[*]}"
+    for name in "${group[@]}"; do
+        launch "$name" || continue
+        GPID[$name]=$PID
+        GPORT[$name]=$PORT
+        GERRLOG[$name]=$ERRLOG
+        up+=("$name")
+    done
+    ((${#up[@]})) || return 0
+    for name in "${up[@]}"; do python3 "$HELPERS/procs.py" settle "${GPID[$name]}" 6; done
+    n=${#up[@]}
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for load in "${LOADS[@]}"; do
+            log "round $r/$ROUNDS: $load"
+            for ((i = 0; i < n; i++)); do
+                name=${up[$(((i + r - 1) % n))]}
+                run_load "$name" "$load" "$r"
+                sleep 0.5
+            done
+        done
+    done
+    for name in "${up[@]}"; do
+        stop_started "${GPID[$name]}"
+        check_errlog "$name" "${GERRLOG[$name]}"
+    done
+}
+
+# Phase 3: wrk keep-alive during graceful restarts, on a fresh start of its own.
+bench_graceful() {
+    local name=$1 sigpid
+    [[ $name == hyper ]] && return 0 # no graceful restart to ask of it
+    log "== $name: graceful restarts"
     launch "$name" || return 0
     python3 "$HELPERS/procs.py" settle "$PID" 6
-
-    log "wrk keep-alive"
-    wrk_run "$name" ka
-    log "wrk Connection: close"
-    wrk_run "$name" close -H "Connection: close"
-    log "ab -n $AB_N -c $WRK_CONNS"
-    timeout 120 ab -r -s 10 -n "$AB_N" -c "$WRK_CONNS" "http://127.0.0.1:$PORT/" \
-        >"$WORK/$name.ab" 2>&1 || log "ab exited with an error ($name)"
-    parse_into "$name" ab ab "$WORK/$name.ab"
-
     log "wrk keep-alive for ${GRACEFUL_SECS}s with $GRACEFUL_COUNT graceful restarts (SIG$RELOAD_SIGNAL)"
     (
         for ((i = 0; i < GRACEFUL_COUNT; i++)); do
@@ -500,7 +645,7 @@ bench_server() {
     STARTED+=("$sigpid")
     timeout $((GRACEFUL_SECS + 30)) wrk -t1 -c"$WRK_CONNS" -d"${GRACEFUL_SECS}s" --timeout 5s --latency \
         "http://127.0.0.1:$PORT/" >"$WORK/$name.graceful.wrk" 2>&1 || log "wrk exited with an error ($name graceful)"
-    wait "$sigpid" 2>/dev/null || true
+    stop_started "$sigpid"
     parse_into "$name" graceful wrk "$WORK/$name.graceful.wrk"
     if alive "$PID" && python3 "$HELPERS/procs.py" check "$PORT" >/dev/null 2>&1; then
         record "$name" graceful.survived yes
@@ -509,12 +654,8 @@ bench_server() {
         record "$name" graceful.survived no
         if [[ -s $ERRLOG ]]; then tail -n 20 "$ERRLOG" >&2; fi
     fi
-
-    stop_tree "$PID"
-    if grep -qiE '\b(emerg|alert|crit)\b|panic' "$ERRLOG" 2>/dev/null; then
-        log "$name's error log has serious entries:"
-        grep -iE '\b(emerg|alert|crit)\b|panic' "$ERRLOG" | tail -n 10 >&2
-    fi
+    stop_started "$PID"
+    check_errlog "$name" "$ERRLOG"
 }
 
 # ---------------------------------------------------------------- run --------------
@@ -526,27 +667,51 @@ for s in "${ALL_SERVERS[@]}"; do
         FAILED+=("$s")
         continue
     fi
+    if [[ $s == hyper ]] && ((!HYPER_OK)); then
+        FAILED+=("$s")
+        continue
+    fi
     SERVERS+=("$s")
 done
-log "servers: ${SERVERS[*]}; idle connections per server: $CONNS"
-for s in "${SERVERS[@]}"; do bench_server "$s"; done
-
+mkdir -p "$WORK/loads"
+is_running() { local s; for s in "${SERVERS[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
+log "servers: ${SERVERS[*]}; idle connections per server: $CONNS; loads: ${LOADS[*]} (${WRK_SECS} s each), $ROUNDS round(s)"
+log "expected: about $(( (${#SERVERS[@]} * ROUNDS * ${#LOADS[@]} * (WRK_SECS + 2) + ${#SERVERS[@]} * (GRACEFUL_SECS + 10) + (LOADS_ONLY ? 0 : ${#SERVERS[@]} * (20 + CONNS / 250))) / 60 )) min"
+if ((!LOADS_ONLY)); then
+    for s in "${SERVERS[@]}"; do bench_memory "$s"; done
+fi
+for g in "${GROUPS_OF_SERVERS[@]}"; do
+    members=()
+    for s in $g; do is_running "$s" && members+=("$s"); done
+    ((${#members[@]})) && bench_group "${members[@]}"
+done
+python3 "$HELPERS/rounds.py" "$RESULTS"
+for s in "${SERVERS[@]}"; do bench_graceful "$s"; done
 # ---------------------------------------------------------------- report -----------
 ELAPSED=$(($(date +%s) - T0))
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-meta "command" "benches/compare.sh$( ((CONNS != 2000)) && echo " --conns $CONNS")${ONLY:+ --only $ONLY}"
+CMD="benches/compare.sh"
+((CONNS != 2000)) && CMD+=" --conns $CONNS"
+((ROUNDS != 3)) && CMD+=" --rounds $ROUNDS"
+((FULL)) && CMD+=" --full"
+((LOADS_ONLY)) && CMD+=" --loads-only"
+((LOAD_SECS != 5)) && CMD+=" --secs $LOAD_SECS"
+[[ -n $ONLY ]] && CMD+=" --only $ONLY"
+meta "command" "$CMD"
 meta "date" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta "machine" "$(nproc) CPUs (${cpu:-unknown}), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $( . /etc/os-release && echo "$PRETTY_NAME")"
-meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
-meta "loads" "wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s --latency (keep-alive); the same with -H 'Connection: close'; ab -r -n $AB_N -c $WRK_CONNS (no keep-alive); wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times. Client and server share the machine's CPUs."
+meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), $(h2load --version 2>&1 | head -n1 | sed 's/^h2load nghttp2\//h2load /'), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
+meta "loads" "each ${WRK_SECS} s: wrk -t1 -c10 and -c50 --latency (keep-alive); wrk -t1 -c50 -H 'Connection: close'; ab -r -t ${WRK_SECS} -c50 (no keep-alive, at most $AB_MAX requests); h2load --h1 -t1 -c100$( ((FULL)) && echo " and -c500") -D ${WRK_SECS} (keep-alive; h2load prints no percentiles, so its rows give mean and max); wrk keep-alive -c50 and Connection: close -c50 again while \`sh -c 'while :; do :; done'\` (started before and killed after each run, by pid) keeps one CPU busy. Every client runs one thread (-t1): client and servers share the machine's $(nproc) CPUs, and one client thread leaves the servers the same share whichever server it is; a second thread would take the CPU the servers need. Separately: wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times (once per server; not the bare hyper server)."
+meta "rounds" "$ROUNDS round(s) of the loads; in a round the servers of a group (prefork: Apache, mpm; worker: Apache, mpm; event: Apache, mpm, mpm inline, nginx, hyper), all started together, each take every load in turn, the first server rotating from round to round, 0.5 s apart. Each figure is the median over the rounds (errors: the sum); latest.tsv has every round's value (key.runs) and min/max"
 meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
 meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor $EVENT_FACTOR (Debian's 2 would cap a child at 75 connections); MaxConnectionsPerChild 0 (otherwise Debian's stock mpm_*.conf values)"
 meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)) (sized for the idle-connection test; nginx allocates its connection table up front, so its idle PSS grows with it), worker_rlimit_nofile $NOFILE, return 200 from memory"
-meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx and mpm answer from memory. Response sizes differ by their headers (row 'response size')."
-meta "fresh starts" "each server is started twice: once for idle memory and the idle connections, once more for the loads and the graceful restarts"
+meta "bare hyper" "extras/examples/bare_hyper.rs: hyper 1 HTTP/1.1 on tokio's multi-thread runtime with 2 worker threads, a task per connection, keep-alive on with no limit on requests per connection and no idle timeout (hyper has neither), runs as the invoking user; answers 200 text/plain with the same 14 bytes from memory. The in-process reference: what hyper alone does on this machine"
+meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx, hyper and mpm answer from memory. Response sizes differ by their headers (row 'response size'), hence bytes/s beside requests/s (wrk's Transfer/sec, h2load's total traffic ÷ its duration, ab's Total transferred ÷ its time)."
+meta "fresh starts" "each server is started three times: once for idle memory and the idle connections$( ((LOADS_ONLY)) && echo " (skipped in this run: --loads-only)"), once with its group for all rounds of the loads, once more for the graceful restarts"
 meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
 meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
-meta "machine load" "1-minute load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run (row 'load average' gives it at each server's start; other work on the machine skews the figures)"
+meta "machine load" "1-minute load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run (each load's 'load average' row gives the median of the 1-minute load average just before that server's runs; the busy loop and the load tools themselves count in it; other work on the machine skews the figures)"
 meta "run time" "${ELAPSED} s for the whole script, build included"
 ((${#FAILED[@]})) && meta "left out" "${FAILED[*]} (did not build or start; see the run's log)"
 

@@ -20,6 +20,7 @@ SERVERS = [
     ("mpm-event", "mpm event"),
     ("mpm-inline", "mpm event, async handler inline"),
     ("nginx", "nginx (2 workers)"),
+    ("hyper", "hyper (bare, 2 threads)"),
 ]
 BASELINE = {
     "mpm-prefork": "apache-prefork",
@@ -27,40 +28,70 @@ BASELINE = {
     "mpm-event": "apache-event",
     "mpm-inline": "apache-event",
     "nginx": "apache-event",
+    "hyper": "apache-event",
 }
+# A second ratio shown beside the first: issue 13 holds the inline handler to nginx.
+SECOND = {"mpm-inline": ("nginx", "nginx")}
 
-# (key, label, decimals)
-ROWS = [
-    ("ka.rps", "wrk keep-alive: requests/s", 0),
-    ("ka.p50_ms", "wrk keep-alive: p50 latency (ms)", 2),
-    ("ka.p99_ms", "wrk keep-alive: p99 latency (ms)", 2),
-    ("ka.errors", "wrk keep-alive: errors (socket + non-2xx)", 0),
-    ("close.rps", "wrk `Connection: close`: requests/s", 0),
-    ("close.p50_ms", "wrk `Connection: close`: p50 latency (ms)", 2),
-    ("close.p99_ms", "wrk `Connection: close`: p99 latency (ms)", 2),
-    ("close.errors", "wrk `Connection: close`: errors (socket + non-2xx)", 0),
-    ("ab.rps", "ab (no keep-alive): requests/s", 0),
-    ("ab.p50_ms", "ab (no keep-alive): p50 latency (ms)", 0),
-    ("ab.p99_ms", "ab (no keep-alive): p99 latency (ms)", 0),
-    ("ab.errors", "ab (no keep-alive): failed + non-2xx", 0),
-    ("idle.pss_mib", "idle PSS, whole process tree (MiB)", 1),
-    ("idle.procs", "processes at idle", 0),
-    ("conns.held", "idle keep-alive connections held", 0),
-    ("conns.kib_per_conn", "PSS per held idle keep-alive connection (KiB)", 2),
-    ("conns.second_ok", "held connections answering a 2nd request", 0),
-    ("conns.held_procs", "processes while holding them", 0),
-    ("graceful.rps", "5 graceful restarts: requests/s", 0),
-    ("graceful.p50_ms", "5 graceful restarts: p50 latency (ms)", 2),
-    ("graceful.p99_ms", "5 graceful restarts: p99 latency (ms)", 2),
-    ("graceful.socket_errors", "5 graceful restarts: socket errors", 0),
-    ("graceful.non2xx", "5 graceful restarts: non-2xx responses", 0),
-    ("response_bytes", "response size, headers + body (bytes)", 0),
-    ("loadavg", "load average (1 min) of the machine at this server's start", 2),
+# The loads of the loads phase: (key, title, latency figures). "pct": p50/p99 (wrk, ab);
+# "mean": h2load, which prints mean and max only.
+LOADS = [
+    ("ka10", "wrk keep-alive, 10 connections", "pct"),
+    ("ka50", "wrk keep-alive, 50 connections", "pct"),
+    ("close", "wrk `Connection: close`, 50 connections", "pct"),
+    ("ab", "ab, no keep-alive, 50 concurrent", "pct"),
+    ("h2c100", "h2load --h1 keep-alive, 100 connections", "mean"),
+    ("h2c500", "h2load --h1 keep-alive, 500 connections", "mean"),
+    ("ka50_busy", "wrk keep-alive, 50 connections, one CPU kept busy", "pct"),
+    ("close_busy", "wrk `Connection: close`, 50 connections, one CPU kept busy", "pct"),
+]
+KEEPALIVE_LOADS = ["ka10", "ka50", "h2c100", "h2c500", "ka50_busy"]
+CLOSE_LOADS = ["close", "ab"]
+
+
+def load_rows(key, kind):
+    """(key, label, decimals, scale) rows of one load."""
+    rows = [
+        (f"{key}.rps", "requests/s (median)", 0, 1.0),
+        (f"{key}.rps.range", "requests/s, lowest–highest round", 0, 1.0),
+        (f"{key}.bytes_per_s", "MB/s received (10⁶ bytes, median)", 2, 1e-6),
+    ]
+    if kind == "pct":
+        rows += [(f"{key}.p50_ms", "p50 latency (ms)", 2, 1.0),
+                 (f"{key}.p99_ms", "p99 latency (ms)", 2, 1.0)]
+    else:
+        rows += [(f"{key}.mean_ms", "mean latency (ms)", 2, 1.0),
+                 (f"{key}.max_ms", "max latency (ms)", 2, 1.0)]
+    rows += [
+        (f"{key}.errors", "errors, all rounds (socket, failed, non-2xx)", 0, 1.0),
+        (f"{key}.loadavg", "load average (1 min) before its runs (median)", 2, 1.0),
+    ]
+    if kind == "mean":
+        rows.append((f"{key}.reruns", "h2load runs cut off and rerun (all rounds)", 0, 1.0))
+    return rows
+
+
+# (key, label, decimals, scale): the memory phase, the graceful restarts, context.
+OTHER_ROWS = [
+    ("idle.pss_mib", "idle PSS, whole process tree (MiB)", 1, 1.0),
+    ("idle.procs", "processes at idle", 0, 1.0),
+    ("conns.held", "idle keep-alive connections held", 0, 1.0),
+    ("conns.kib_per_conn", "PSS per held idle keep-alive connection (KiB)", 2, 1.0),
+    ("conns.second_ok", "held connections answering a 2nd request", 0, 1.0),
+    ("conns.held_procs", "processes while holding them", 0, 1.0),
+    ("graceful.rps", "5 graceful restarts: requests/s", 0, 1.0),
+    ("graceful.p50_ms", "5 graceful restarts: p50 latency (ms)", 2, 1.0),
+    ("graceful.p99_ms", "5 graceful restarts: p99 latency (ms)", 2, 1.0),
+    ("graceful.socket_errors", "5 graceful restarts: socket errors", 0, 1.0),
+    ("graceful.non2xx", "5 graceful restarts: non-2xx responses", 0, 1.0),
+    ("response_bytes", "response size, headers + body (bytes)", 0, 1.0),
+    ("loadavg", "load average (1 min) at the start of its memory phase", 2, 1.0),
 ]
 
 
-# Context rows, not comparisons.
-NO_RATIO = {"loadavg", "response_bytes"}
+def no_ratio(key):
+    """Context rows, not comparisons."""
+    return key.endswith((".loadavg", ".range", ".reruns")) or key in ("loadavg", "response_bytes")
 
 
 def load(path):
@@ -77,7 +108,7 @@ def load(path):
 
 def num(data, server, key):
     v = data.get(server, {}).get(key)
-    if v in (None, "", "None"):
+    if v in (None, "", "None", "n/a"):
         return None
     try:
         return float(v)
@@ -93,70 +124,123 @@ def fmt(v, decimals):
     return f"{v:,.{decimals}f}"
 
 
-def ratio(v, base):
+def ratio_text(v, base):
     if v is None or base is None:
-        return ""
+        return None
     if base == 0:
-        return " (=)" if v == 0 else " (—)"
-    return f" (×{v / base:.2f})"
+        return "=" if v == 0 else "—"
+    return f"×{v / base:.2f}"
+
+
+def cell(data, s, key, dec, scale):
+    if key.endswith(".range"):
+        base = key[: -len(".range")]
+        lo, hi = num(data, s, base + ".min"), num(data, s, base + ".max")
+        if lo is None or hi is None:
+            return "n/a"
+        return f"{fmt(lo * scale, dec)}–{fmt(hi * scale, dec)}"
+    v = num(data, s, key)
+    text = fmt(None if v is None else v * scale, dec)
+    if no_ratio(key) or v is None:
+        return text
+    ratios = []
+    if s in BASELINE:
+        r = ratio_text(v, num(data, BASELINE[s], key))
+        if r:
+            ratios.append(r)
+    if s in SECOND:
+        other, name = SECOND[s]
+        r = ratio_text(v, num(data, other, key))
+        if r:
+            ratios.append(f"{r} {name}")
+    if ratios:
+        text += " (" + "; ".join(ratios) + ")"
+    return text
 
 
 def table(data, present):
+    cols = [s for s, _ in SERVERS if s in present]
     head = "| figure | " + " | ".join(label for s, label in SERVERS if s in present) + " |"
-    sep = "|---|" + "---:|" * len([s for s, _ in SERVERS if s in present])
+    sep = "|---|" + "---:|" * len(cols)
     lines = [head, sep]
-    for key, label, dec in ROWS:
-        cells = []
-        for s, _ in SERVERS:
-            if s not in present:
+
+    def add(rows):
+        for key, label, dec, scale in rows:
+            if all(num(data, s, key) is None for s in cols) and not key.endswith(".range"):
                 continue
-            v = num(data, s, key)
-            cell = fmt(v, dec)
-            if s in BASELINE and key not in NO_RATIO:
-                cell += ratio(v, num(data, BASELINE[s], key))
-            cells.append(cell)
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            cells = [cell(data, s, key, dec, scale) for s in cols]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    for key, title, kind in LOADS:
+        if all(num(data, s, f"{key}.rps") is None for s in cols):
+            continue
+        rounds = max(int(num(data, s, f"{key}.rps.rounds") or 0) for s in cols)
+        lines.append(f"| **{title}** ({rounds} round{'s' if rounds != 1 else ''}) |"
+                     + " |" * len(cols))
+        add(load_rows(key, kind))
+    lines.append("| **memory, graceful restarts, context** |" + " |" * len(cols))
+    add(OTHER_ROWS)
     return "\n".join(lines)
 
 
 def targets(data):
-    """The targets of issue #6, checked against this run's figures."""
+    """The targets of issue 13, checked against this run's figures."""
     out = []
 
-    def check(name, v, base, ok):
+    def check(name, v, base, factor):
+        """Met when v >= factor × base."""
         if v is None or base is None:
-            out.append(f"| {name} | n/a | |")
+            out.append(f"| {name} | n/a (not measured in this run) | — |")
             return
-        out.append(f"| {name} | {v:,.2f} vs {base:,.2f} | {'met' if ok(v, base) else 'NOT met'} |")
+        r = f" (×{v / base:.2f})" if base else ""
+        ok = v >= factor * base
+        out.append(f"| {name} | {v:,.0f} vs {base:,.0f}{r} | {'met' if ok else '**NOT met**'} |")
 
+    def check_max(name, v, limit, unit):
+        if v is None:
+            out.append(f"| {name} | n/a (not measured in this run) | — |")
+            return
+        ok = v <= limit
+        out.append(f"| {name} | {v:,.2f} {unit} | {'met' if ok else '**NOT met**'} |")
+
+    titles = {k: t for k, t, _ in LOADS}
+    present_loads = {k.split(".")[0] for d in data.values() for k in d if k.endswith(".rps")}
+    ka_loads = [k for k in KEEPALIVE_LOADS if k in present_loads or k != "h2c500"]
     for kind in ("prefork", "worker", "event"):
         m, a = f"mpm-{kind}", f"apache-{kind}"
         if m not in data:
             continue
-        ka, ka_a = num(data, m, "ka.rps"), num(data, a, "ka.rps")
-        check(f"{kind}: keep-alive req/s ≥ 2× Apache {kind}", ka, ka_a, lambda v, b: v >= 2 * b)
-        cl, cl_a = num(data, m, "close.rps"), num(data, a, "close.rps")
-        check(f"{kind}: close req/s ≥ 1.2× Apache {kind}", cl, cl_a, lambda v, b: v >= 1.2 * b)
-        p, p_a = num(data, m, "idle.pss_mib"), num(data, a, "idle.pss_mib")
-        check(f"{kind}: idle PSS (MiB) ≤ Apache {kind}", p, p_a, lambda v, b: v <= b)
-        e = num(data, m, "graceful.socket_errors")
-        n2 = num(data, m, "graceful.non2xx")
-        errs = None if e is None or n2 is None else e + n2
-        check(f"{kind}: errors during graceful restarts = 0", errs, 0.0, lambda v, b: v == 0)
+        for load in CLOSE_LOADS:
+            check(f"{kind}: {titles[load]}: req/s ≥ 1.2× Apache {kind}",
+                  num(data, m, f"{load}.rps"), num(data, a, f"{load}.rps"), 1.2)
+        for load in ka_loads:
+            check(f"{kind}: {titles[load]}: req/s ≥ 2× Apache {kind}",
+                  num(data, m, f"{load}.rps"), num(data, a, f"{load}.rps"), 2.0)
         if kind == "event":
-            k = num(data, m, "conns.kib_per_conn")
-            check("event: ≤ 2 KiB per idle keep-alive connection", k, 2.0, lambda v, b: v <= b)
-            n = num(data, "nginx", "ka.rps")
-            ki = num(data, "mpm-inline", "ka.rps")
-            check("event, inline async handler: keep-alive req/s ≥ nginx", ki, n, lambda v, b: v >= b)
+            check_max("event: PSS per idle keep-alive connection ≤ 2 KiB",
+                      num(data, m, "conns.kib_per_conn"), 2.0, "KiB")
+        e, n2 = num(data, m, "graceful.socket_errors"), num(data, m, "graceful.non2xx")
+        errs = None if e is None or n2 is None else e + n2
+        check_max(f"{kind}: errors during graceful restarts = 0 (issue 6)", errs, 0.0, "errors")
+    if "mpm-inline" in data:
+        for load in ka_loads:
+            check(f"event inline: {titles[load]}: req/s ≥ 1.2× nginx",
+                  num(data, "mpm-inline", f"{load}.rps"), num(data, "nginx", f"{load}.rps"), 1.2)
+        for load in CLOSE_LOADS:
+            check(f"event inline: {titles[load]}: req/s ≥ nginx",
+                  num(data, "mpm-inline", f"{load}.rps"), num(data, "nginx", f"{load}.rps"), 1.0)
     if not out:
         return ""
-    return "| target (issue #6) | this run | |\n|---|---|---|\n" + "\n".join(out)
+    return ("| target (issue 13; medians of this run) | this run: mpm vs reference | |\n"
+            "|---|---|---|\n" + "\n".join(out))
 
 
 def svg(data, present, caption):
     servers = [(s, label) for s, label in SERVERS if s in present]
-    series = [("ka.rps", "wrk keep-alive", "#3b6ea5"), ("close.rps", "wrk Connection: close", "#e08a2c")]
+    series = [("ka50.rps", "wrk keep-alive -c50", "#3b6ea5"),
+              ("h2c100.rps", "h2load --h1 -c100", "#6aa84f"),
+              ("close.rps", "wrk Connection: close -c50", "#e08a2c"),
+              ("ab.rps", "ab -c50", "#a64d79")]
     values = [num(data, s, k) or 0.0 for s, _ in servers for k, _, _ in series]
     top = max(values + [1.0])
     # A round axis maximum: 1, 2 or 5 times a power of ten.
@@ -167,7 +251,7 @@ def svg(data, present, caption):
         if step * m >= top:
             axis_max = step * m
             break
-    width, height = 120 + 110 * len(servers), 440
+    width, height = max(120 + 130 * len(servers), 900), 440
     left, right, top_pad, bottom = 80, 20, 60, 80
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     y = lambda v: top_pad + plot_h * (1 - v / axis_max)  # noqa: E731
@@ -186,9 +270,9 @@ def svg(data, present, caption):
                      'stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,.0f}</text>')
     group = plot_w / len(servers)
-    bar = group * 0.32
+    bar = group * 0.8 / len(series)
     for i, (s, label) in enumerate(servers):
-        gx = left + group * i + group * 0.5 - bar
+        gx = left + group * i + group * 0.1
         for j, (key, _, colour) in enumerate(series):
             v = num(data, s, key)
             x = gx + j * bar
@@ -208,7 +292,7 @@ def svg(data, present, caption):
     for key, name, colour in series:
         parts.append(f'<rect x="{lx}" y="{height - 30}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{lx + 16}" y="{height - 20}">{html.escape(name)}</text>')
-        lx += 200
+        lx += 190
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -231,10 +315,13 @@ def main(results, meta, out_md, out_svg):
         "# Load comparison: mpm vs Apache httpd 2.4 vs nginx",
         "",
         "Made by `benches/compare.sh`; every figure below comes from one run of it.",
+        "Each load's figures are medians over the rounds of this run (see \"rounds\" below).",
         "In parentheses: the figure divided by the same figure for Apache's matching MPM",
-        "in this run (mpm prefork ÷ Apache prefork, worker ÷ worker, event ÷ event,",
-        "nginx ÷ Apache event). Above 1 is better for requests/s and held connections,",
-        "worse for latency, memory and errors. `(=)`: both zero; `(—)`: Apache's is zero.",
+        "in this run (mpm prefork ÷ Apache prefork, worker ÷ worker, event ÷ event;",
+        "nginx, hyper and mpm inline ÷ Apache event; mpm inline also ÷ nginx). Above 1 is",
+        "better for requests/s, MB/s and held connections, worse for latency, memory and",
+        "errors. `(=)`: both zero; `(—)`: the reference is zero. Response sizes differ",
+        "(row \"response size\"), hence MB/s beside requests/s.",
         "",
         table(data, present),
         "",

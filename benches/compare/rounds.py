@@ -20,7 +20,7 @@ import sys
 
 # Counts, summed over the rounds rather than taken as a median.
 SUMMED = {"errors", "socket_errors", "non2xx", "failed", "errored", "timeout", "requests",
-          "complete"}
+          "complete", "reruns"}
 
 
 def show(v):
