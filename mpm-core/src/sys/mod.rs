@@ -4,6 +4,7 @@
 pub mod fd;
 pub mod privileges;
 pub mod process;
+pub mod recv;
 pub mod rlimit;
 pub mod shm;
 pub mod signal;

@@ -272,6 +272,24 @@ async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first:
     let notified = conn.closing.notified();
     tokio::pin!(notified);
     cut_deadline(conn, &mut sleep, first);
+    if first {
+        // A new connection's request has usually arrived with it (or right behind the
+        // handshake): read it now instead of asking the poller first.
+        let mut buf = take_buf();
+        match crate::sys::recv::recv_spare(&*conn.stream, &mut buf) {
+            Ok(0) => {
+                give_buf(buf);
+                return Waited::End { linger: true };
+            }
+            Ok(_) => return Waited::Data(buf),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => give_buf(buf),
+            Err(e) => {
+                give_buf(buf);
+                tracing::debug!(peer = %conn.peer, error = %e, "connection failed before a request");
+                return Waited::End { linger: false };
+            }
+        }
+    }
     let mut spared = false;
     loop {
         let ready = poll_fn(|cx| {
