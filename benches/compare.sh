@@ -578,14 +578,15 @@ run_load() { # name load round
     alive "${GPID[$name]}" || log "ERROR: $name (pid ${GPID[$name]}) is gone after $load"
 }
 
-# h2load 1.52 in timing mode (-D) now and then never exits after "Stopped all clients"
-# (seen with servers that close a keep-alive connection after MaxKeepAliveRequests, as
-# h2load reconnects); such a run is cut off after 10 s more than its duration and run
-# again, up to twice. The retries are counted (row "h2load runs cut off and rerun").
+# h2load 1.52 in timing mode (-D) now and then never exits after "Stopped all clients",
+# seen when the duration ends before every client has connected (short runs, many
+# connections). A second of warm-up (connections opened, not measured) avoided it in our
+# tries; a run that still hangs is cut off 10 s after its duration and run again, up to
+# twice, and the reruns are counted (row "h2load runs cut off after hanging").
 h2load_run() { # conns url out
     local try
     for ((try = 0; try < 3; try++)); do
-        if timeout -k 2 $((WRK_SECS + 10)) h2load --h1 -t1 -c"$1" -D "$WRK_SECS" -T 5 "$2" >"$3" 2>&1 &&
+        if timeout -k 2 $((WRK_SECS + 10)) h2load --h1 -t1 -c"$1" --warm-up-time 1 -D "$WRK_SECS" -T 5 "$2" >"$3" 2>&1 &&
             grep -q '^finished in' "$3"; then
             H2_RETRIES=$try
             return 0
@@ -701,7 +702,7 @@ meta "command" "$CMD"
 meta "date" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta "machine" "$(nproc) CPUs (${cpu:-unknown}), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $( . /etc/os-release && echo "$PRETTY_NAME")"
 meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), $(h2load --version 2>&1 | head -n1 | sed 's/^h2load nghttp2\//h2load /'), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
-meta "loads" "each ${WRK_SECS} s: wrk -t1 -c10 and -c50 --latency (keep-alive); wrk -t1 -c50 -H 'Connection: close'; ab -r -t ${WRK_SECS} -c50 (no keep-alive, at most $AB_MAX requests); h2load --h1 -t1 -c100$( ((FULL)) && echo " and -c500") -D ${WRK_SECS} (keep-alive; h2load prints no percentiles, so its rows give mean and max); wrk keep-alive -c50 and Connection: close -c50 again while \`sh -c 'while :; do :; done'\` (started before and killed after each run, by pid) keeps one CPU busy. Every client runs one thread (-t1): client and servers share the machine's $(nproc) CPUs, and one client thread leaves the servers the same share whichever server it is; a second thread would take the CPU the servers need. Separately: wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times (once per server; not the bare hyper server)."
+meta "loads" "each ${WRK_SECS} s: wrk -t1 -c10 and -c50 --latency (keep-alive); wrk -t1 -c50 -H 'Connection: close'; ab -r -t ${WRK_SECS} -c50 (no keep-alive, at most $AB_MAX requests); h2load --h1 -t1 -c100$( ((FULL)) && echo " and -c500") --warm-up-time 1 -D ${WRK_SECS} (keep-alive; 1 s of warm-up not measured; h2load prints no percentiles, so its rows give mean and max); wrk keep-alive -c50 and Connection: close -c50 again while \`sh -c 'while :; do :; done'\` (started before and killed after each run, by pid) keeps one CPU busy. Every client runs one thread (-t1): client and servers share the machine's $(nproc) CPUs, and one client thread leaves the servers the same share whichever server it is; a second thread would take the CPU the servers need. Separately: wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times (once per server; not the bare hyper server)."
 meta "rounds" "$ROUNDS round(s) of the loads; in a round the servers of a group (prefork: Apache, mpm; worker: Apache, mpm; event: Apache, mpm, mpm inline, nginx, hyper), all started together, each take every load in turn, the first server rotating from round to round, 0.5 s apart. Each figure is the median over the rounds (errors: the sum); latest.tsv has every round's value (key.runs) and min/max"
 meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
 meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor $EVENT_FACTOR (Debian's 2 would cap a child at 75 connections); MaxConnectionsPerChild 0 (otherwise Debian's stock mpm_*.conf values)"
@@ -709,8 +710,8 @@ meta "nginx" "worker_processes 2, worker_connections $((CONNS + 1024)) (sized fo
 meta "bare hyper" "extras/examples/bare_hyper.rs: hyper 1 HTTP/1.1 on tokio's multi-thread runtime with 2 worker threads, a task per connection, keep-alive on with no limit on requests per connection and no idle timeout (hyper has neither), runs as the invoking user; answers 200 text/plain with the same 14 bytes from memory. The in-process reference: what hyper alone does on this machine"
 meta "differences" "Apache serves the body from a 14-byte index.html in its DocumentRoot (mod_dir maps / to it, mod_mime types it; modules loaded: the MPM, authz_core, mime, dir); nginx, hyper and mpm answer from memory. Response sizes differ by their headers (row 'response size'), hence bytes/s beside requests/s (wrk's Transfer/sec, h2load's total traffic ÷ its duration, ab's Total transferred ÷ its time)."
 meta "fresh starts" "each server is started three times: once for idle memory and the idle connections$( ((LOADS_ONLY)) && echo " (skipped in this run: --loads-only)"), once with its group for all rounds of the loads, once more for the graceful restarts"
-meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
-meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
+((LOADS_ONLY)) || meta "idle memory" "sum of Pss: in /proc/PID/smaps_rollup over the master and all its descendants, once the process set has been unchanged for 1.5 s after start"
+((LOADS_ONLY)) || meta "idle connections" "$CONNS connections opened (in batches of 250), one keep-alive GET / on each; 'held' = answered. Waiting stops when no new answer came for 2.5 s (servers with a bounded number of workers hold only that many; the rest wait in the listen queue). PSS per connection = (tree PSS 1 s later - idle PSS) / held; kernel socket memory is not in PSS. Then a second GET on every held connection."
 meta "machine load" "1-minute load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run (each load's 'load average' row gives the median of the 1-minute load average just before that server's runs; the busy loop and the load tools themselves count in it; other work on the machine skews the figures)"
 meta "run time" "${ELAPSED} s for the whole script, build included"
 ((${#FAILED[@]})) && meta "left out" "${FAILED[*]} (did not build or start; see the run's log)"

@@ -67,7 +67,7 @@ def load_rows(key, kind):
         (f"{key}.loadavg", "load average (1 min) before its runs (median)", 2, 1.0),
     ]
     if kind == "mean":
-        rows.append((f"{key}.reruns", "h2load runs cut off and rerun (all rounds)", 0, 1.0))
+        rows.append((f"{key}.reruns", "h2load runs cut off after hanging (all rounds)", 0, 1.0))
     return rows
 
 
