@@ -1,7 +1,7 @@
-//! Event's promises about its connection layer, with the real binary: async handlers run
+//! Promises about connections, with the real binary: under event, async handlers run
 //! inline are counted in the scoreboard like blocking ones and cancelled alone at
 //! HandlerTimeout; write completion shows as ConnsAsyncWriting; a graceful stop closes
-//! idle keep-alive connections when GracefulShutdownTimeout expires.
+//! idle keep-alive connections when GracefulShutdownTimeout expires (every strategy).
 
 mod common;
 
@@ -167,10 +167,20 @@ fn write_completion_counts_as_async_writing_async_handler() {
     counts_async_writing("async");
 }
 
-#[test]
-fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout() {
-    let conf = format!("{ONE_CHILD}KeepAliveTimeout 60\nGracefulShutdownTimeout 2\n");
-    let mut server = Server::start("event", &conf);
+/// Room for six connections at once (five idle, one busy) under each strategy.
+fn six_connections(mpm: &str) -> &'static str {
+    match mpm {
+        "prefork" => "StartServers 8\nMinSpareServers 8\nMaxSpareServers 16\nServerLimit 16\nMaxRequestWorkers 16\n",
+        _ => "StartServers 1\nServerLimit 2\nThreadLimit 8\nThreadsPerChild 8\nMinSpareThreads 1\nMaxSpareThreads 16\nMaxRequestWorkers 16\n",
+    }
+}
+
+fn graceful_stop_closes_idle_keepalive(mpm: &'static str) {
+    let conf = format!(
+        "{}KeepAliveTimeout 60\nGracefulShutdownTimeout 2\n",
+        six_connections(mpm)
+    );
+    let mut server = Server::start(mpm, &conf);
     let mut idle: Vec<Conn> = (0..5)
         .map(|_| {
             let mut c = Conn::open(server.addr).unwrap();
@@ -181,10 +191,12 @@ fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout() {
     // A request in flight when the stop begins, running past the deadline.
     let mut busy = Conn::open(server.addr).unwrap();
     busy.send("/sleep?ms=3000", false).unwrap();
-    assert!(wait_until(Duration::from_secs(10), || num(
-        &server.status(),
-        "BusyWorkers"
-    ) == 2));
+    assert!(wait_until(Duration::from_secs(10), || {
+        // The status request and the sleeping one are both being served.
+        let s = server.status();
+        s.get("Scoreboard")
+            .is_some_and(|b| b.matches('W').count() == 2)
+    }));
     let stop = Instant::now();
     server.signal(libc::SIGWINCH);
 
@@ -212,4 +224,19 @@ fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout() {
     let log = server.log();
     assert!(!log.contains("GracefulShutdownTimeout of"), "{log}");
     assert!(!log.contains("still did not exit"), "{log}");
+}
+
+#[test]
+fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout_event() {
+    graceful_stop_closes_idle_keepalive("event");
+}
+
+#[test]
+fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout_worker() {
+    graceful_stop_closes_idle_keepalive("worker");
+}
+
+#[test]
+fn graceful_stop_closes_idle_keepalive_at_graceful_shutdown_timeout_prefork() {
+    graceful_stop_closes_idle_keepalive("prefork");
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 /// How often an idle child looks up from accept to check its master and its slot.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
+/// How often a stopping child looks whether the master's drain deadline has passed.
+const DRAIN_CHECK: Duration = Duration::from_millis(100);
+
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let rt = match mpm_core::http::current_thread_runtime() {
         Ok(rt) => rt,
@@ -72,8 +75,15 @@ fn watch_graceful(rt: &tokio::runtime::Runtime, ctx: &ChildContext<'_>, closing:
     let Ok(watch) = ctx.signals().watch() else {
         return;
     };
+    let slots = ctx.slots();
     rt.spawn(async move {
         watch.requested().await;
         closing.close();
+        // Past the master's drain deadline (GracefulShutdownTimeout), a kept-alive
+        // connection waiting for its next request closes now.
+        while !slots.process().drain_expired() {
+            tokio::time::sleep(DRAIN_CHECK).await;
+        }
+        closing.expire();
     });
 }

@@ -13,6 +13,10 @@ use std::time::Duration;
 /// How often an idle listener looks up from poll to check its slot.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
+/// How often a stopping child looks whether its workers are done or the master's drain
+/// deadline has passed.
+const DRAIN_CHECK: Duration = Duration::from_millis(100);
+
 type Conn = (TcpStream, SocketAddr);
 
 pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
@@ -97,9 +101,19 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     }
     // Graceful child stop: no more accepts; connections in progress finish, each ending
     // with `Connection: close` on its next response.
-    ctx.slots().process().set_quiescing(true);
+    let slots = ctx.slots();
+    let proc_slot = slots.process();
+    proc_slot.set_quiescing(true);
     closing.close();
     drop(conn_txs);
+    // Past the master's drain deadline (GracefulShutdownTimeout), kept-alive connections
+    // waiting for their next request close now.
+    while threads.iter().any(|h| !h.is_finished()) {
+        if proc_slot.drain_expired() && !closing.is_expired() {
+            closing.expire();
+        }
+        std::thread::sleep(DRAIN_CHECK);
+    }
     for h in threads {
         let _ = h.join();
     }
