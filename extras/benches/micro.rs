@@ -3,7 +3,8 @@
 //! Groups: `scoreboard` (a worker slot updated as a request does it; a 16×64 snapshot),
 //! `status` (`?auto` and JSON rendering of a 16×64 event board), `config` (parse +
 //! validate the test configurations), `handler` (the panic-guarded handler calls),
-//! `handoff` (listener → worker hand-off as the worker and event strategies do it) and
+//! `handoff` (the worker strategy's listener → worker hand-off and the event strategy's
+//! worker pool, their own code) and
 //! `http` (one keep-alive request/response over loopback through the engine, `serve_lean`).
 //!
 //! Run: `cargo bench -p mpm-extras --bench micro -- --warm-up-time 1 --measurement-time 2`
@@ -15,7 +16,6 @@
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use http::{Request, Response};
 use mpm_core::http::{
     call_async, call_handler, current_thread_runtime, serve_lean, AsyncHandler, BodyMode, Closing,
@@ -108,7 +108,8 @@ fn status(c: &mut Criterion) {
 
 fn config_parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("config");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conf");
+    // The workspace root's test configurations (this crate lives in extras/).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conf");
     let seed = std::fs::read_to_string(dir.join("seed-httpd-mpm.conf")).expect("seed conf");
     let distro = std::fs::read_to_string(dir.join("distro-httpd-mpm.conf")).expect("distro");
     let cases = [
@@ -164,72 +165,69 @@ fn handler(c: &mut Criterion) {
 fn handoff(c: &mut Criterion) {
     let mut g = c.benchmark_group("handoff");
 
-    // (a) worker MPM: the listener takes an idle token (a worker index) from the idle
-    // channel, then sends the connection on that worker's bounded(1) channel; the worker
-    // handles it and announces itself idle again. One iteration = token + message.
+    // (a) worker MPM, its own hand-off (`mpm_worker::handoff`): the listener reserves an
+    // idle worker's token, then gives it the connection; the worker takes it and
+    // announces itself idle again. One iteration = reserve + give.
     {
-        let (idle_tx, idle_rx) = bounded::<usize>(1);
-        let (work_tx, work_rx) = bounded::<u64>(1);
+        let (listener, mut ends) = mpm_worker::handoff::handoff::<u64>(1);
+        let end = ends.pop().expect("one worker");
         let worker = std::thread::spawn(move || {
-            if idle_tx.send(0).is_err() {
-                return;
-            }
-            while let Ok(conn) = work_rx.recv() {
+            while let Some(conn) = end.next() {
                 black_box(conn);
-                if idle_tx.send(0).is_err() {
-                    break;
-                }
             }
         });
-        let workers: [Sender<u64>; 1] = [work_tx];
-        g.bench_function("worker_token_and_bounded1", |b| {
+        g.bench_function("worker_reserve_and_give", |b| {
             let mut n = 0u64;
             b.iter(|| {
-                let i = idle_rx.recv().expect("idle token");
+                let w = listener
+                    .reserve(Duration::from_secs(10))
+                    .expect("idle token");
                 n += 1;
-                workers[i].send(n).expect("hand-off");
+                listener.give(w, n).expect("hand-off");
             })
         });
-        // Shut down: closing the work channel ends the worker's loop.
-        drop(workers);
-        drop(idle_rx);
+        // Dropping the listener's end stops the worker.
+        drop(listener);
         worker.join().expect("worker thread");
     }
 
-    // (b) event MPM: the connection task queues a job on an unbounded channel; a worker
-    // thread runs it and answers through a oneshot that the task awaits.
+    // (b) event MPM, its own worker pool (`mpm_event::pool`): the connection task queues a
+    // job, a worker thread runs the blocking handler (with its scoreboard bookkeeping) and
+    // answers through a oneshot the task awaits. One iteration = one whole handler call.
     {
-        struct Job {
-            request: u64,
-            reply: tokio::sync::oneshot::Sender<u64>,
-        }
-        let (jobs_tx, jobs_rx): (Sender<Job>, Receiver<Job>) = unbounded();
-        let worker = std::thread::spawn(move || {
-            while let Ok(job) = jobs_rx.recv() {
-                let _ = job.reply.send(black_box(job.request) + 1);
-            }
-        });
+        let board = Scoreboard::create(MpmKind::Event, 1, 1).expect("scoreboard");
+        let slots = board.child_slots(0);
+        let handler = mpm_core::http::Handler::http(|_req: Request<Bytes>| hello());
+        let pool = mpm_event::pool::Pool::start(1, handler, |t| {
+            mpm_core::kit::SlotObserver::new(slots.clone(), t)
+        })
+        .expect("pool");
+        let jobs = pool.submitter().expect("submitter");
+        let peer: SocketAddr = "127.0.0.1:9".parse().expect("addr");
         let rt = current_thread_runtime().expect("runtime");
-        g.bench_function("event_queue_and_oneshot", |b| {
+        g.bench_function("event_pool_call", |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
                     let start = Instant::now();
-                    for i in 0..iters {
+                    for _ in 0..iters {
                         let (tx, rx) = tokio::sync::oneshot::channel();
-                        jobs_tx
-                            .send(Job {
-                                request: i,
-                                reply: tx,
-                            })
-                            .expect("queue");
+                        let request = Request::get("/")
+                            .body(RequestBody::full(Bytes::new()))
+                            .expect("request");
+                        jobs.send(mpm_event::pool::Job {
+                            request,
+                            peer,
+                            reply: tx,
+                        })
+                        .expect("queue");
                         black_box(rx.await.expect("reply"));
                     }
                     start.elapsed()
                 })
             })
         });
-        drop(jobs_tx);
-        worker.join().expect("worker thread");
+        drop(jobs);
+        pool.shutdown();
     }
     g.finish();
 }

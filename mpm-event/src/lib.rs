@@ -20,7 +20,7 @@ mod child;
 mod conn_observer;
 mod inline;
 mod policy;
-mod pool;
+pub mod pool;
 
 use mpm_core::kit::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
 use mpm_core::{ChildContext, Limits, Mpm, MpmKind};

@@ -1,4 +1,5 @@
 //! The worker threads: they run blocking handler calls handed over by the connection layer.
+//! Public so that the micro-benchmarks (`extras/benches/micro.rs`) measure this very code.
 
 use ::http::Request;
 use crossbeam_channel::{unbounded, Receiver, Sender};
@@ -10,25 +11,28 @@ use std::sync::Arc;
 use tokio::sync::{oneshot, Notify};
 
 /// One handler call waiting for a worker.
-pub(crate) struct Job {
-    pub(crate) request: Request<RequestBody>,
-    pub(crate) peer: std::net::SocketAddr,
-    pub(crate) reply: oneshot::Sender<Reply>,
+pub struct Job {
+    /// The request, its body streamed or whole.
+    pub request: Request<RequestBody>,
+    /// The client.
+    pub peer: std::net::SocketAddr,
+    /// Where the worker sends the handler's reply.
+    pub reply: oneshot::Sender<Reply>,
 }
 
 /// The pool: a queue of jobs and the count of idle workers (for the accept limit).
-pub(crate) struct Pool {
+pub struct Pool {
     jobs: Option<Sender<Job>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     idle: Arc<AtomicUsize>,
     /// Notified whenever a worker becomes idle (the accept limit may have moved).
-    pub(crate) freed: Arc<Notify>,
+    pub freed: Arc<Notify>,
 }
 
 impl Pool {
     /// Start `n` workers for a blocking `handler` ([`Handler::Http`] or
     /// [`Handler::Stream`]), each writing its status into its scoreboard slot.
-    pub(crate) fn start(
+    pub fn start(
         n: usize,
         handler: Handler,
         observers: impl Fn(usize) -> SlotObserver,
@@ -87,17 +91,17 @@ impl Pool {
     }
 
     /// Idle workers right now.
-    pub(crate) fn idle(&self) -> usize {
+    pub fn idle(&self) -> usize {
         self.idle.load(Ordering::SeqCst)
     }
 
     /// A cloneable way to submit jobs.
-    pub(crate) fn submitter(&self) -> Option<Sender<Job>> {
+    pub fn submitter(&self) -> Option<Sender<Job>> {
         self.jobs.clone()
     }
 
     /// Let the workers finish the queued jobs, then join them.
-    pub(crate) fn shutdown(mut self) {
+    pub fn shutdown(mut self) {
         self.jobs.take();
         for t in self.threads.drain(..) {
             let _ = t.join();

@@ -1,6 +1,6 @@
 //! One worker child: the listener (this process's main thread) and its worker threads.
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crate::handoff::{self, handoff};
 use mpm_core::http::{self, Closing, Handler, HttpOptions};
 use mpm_core::kit::SlotObserver;
 use mpm_core::kit::WorkerStatus;
@@ -30,22 +30,17 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     };
     let opts = HttpOptions::from_config(ctx.config());
     let closing = Closing::default();
-    // A worker announces it is idle by sending its index here; the listener takes one
-    // token before each accept.
-    let (idle_tx, idle_rx) = bounded::<usize>(tpc);
-    let mut conn_txs: Vec<Sender<Conn>> = Vec::with_capacity(tpc);
+    // The listener takes an idle worker's token before each accept.
+    let (listener, ends) = handoff::<Conn>(tpc);
     let mut threads = Vec::with_capacity(tpc);
-    for t in 0..tpc {
-        let (tx, rx) = bounded::<Conn>(1);
-        conn_txs.push(tx);
+    for end in ends {
+        let t = end.index();
         let worker = Worker {
-            index: t,
             handler: ctx.handler().clone(),
             opts: opts.clone(),
             observer: SlotObserver::new(ctx.slots(), t),
             closing: closing.clone(),
-            idle: idle_tx.clone(),
-            conns: rx,
+            end,
         };
         match std::thread::Builder::new()
             .name(format!("worker-{t}"))
@@ -61,7 +56,6 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             }
         }
     }
-    drop(idle_tx);
 
     let max_conns = ctx.max_connections();
     let mut accepted: u64 = 0;
@@ -69,7 +63,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     'listen: while !stopping(accepted) {
         // Reserve an idle worker first (waking now and then to check for a stop).
         let worker = loop {
-            match idle_rx.recv_timeout(Duration::from_millis(250)) {
+            match listener.reserve(Duration::from_millis(250)) {
                 Ok(w) => break w,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     if stopping(accepted) {
@@ -86,7 +80,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             match acceptor.accept(Some(ctx.signals().fd()), IDLE_CHECK) {
                 Accepted::Conn(stream, peer) => {
                     accepted += 1;
-                    if conn_txs[worker].send((stream, peer)).is_err() {
+                    if listener.give(worker, (stream, peer)).is_err() {
                         break 'listen;
                     }
                     break;
@@ -105,7 +99,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let proc_slot = slots.process();
     proc_slot.set_quiescing(true);
     closing.close();
-    drop(conn_txs);
+    drop(listener);
     // Past the master's drain deadline (GracefulShutdownTimeout), kept-alive connections
     // waiting for their next request close now.
     while threads.iter().any(|h| !h.is_finished()) {
@@ -121,13 +115,11 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
 }
 
 struct Worker {
-    index: usize,
     handler: Handler,
     opts: HttpOptions,
     observer: SlotObserver,
     closing: Closing,
-    idle: Sender<usize>,
-    conns: Receiver<Conn>,
+    end: handoff::Worker<Conn>,
 }
 
 impl Worker {
@@ -135,7 +127,7 @@ impl Worker {
         let rt = match http::current_thread_runtime() {
             Ok(rt) => rt,
             Err(e) => {
-                tracing::error!("worker {}: cannot create runtime: {e}", self.index);
+                tracing::error!("worker {}: cannot create runtime: {e}", self.end.index());
                 self.observer.set(WorkerStatus::Dead);
                 return;
             }
@@ -146,10 +138,7 @@ impl Worker {
             } else {
                 WorkerStatus::Ready
             });
-            if self.idle.send(self.index).is_err() {
-                break;
-            }
-            let Ok((stream, peer)) = self.conns.recv() else {
+            let Some((stream, peer)) = self.end.next() else {
                 break;
             };
             mpm_core::kit::serve_connection(

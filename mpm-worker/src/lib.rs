@@ -16,6 +16,7 @@
 //! ```
 
 mod child;
+pub mod handoff;
 mod policy;
 
 use mpm_core::kit::{Census, ChildCensus, HungHandler, IdleCount, SpareDecision};
