@@ -581,14 +581,18 @@ run_load() { # name load round
 # h2load runs by request count, not by time: h2load 1.52's timing mode (-D) now and then
 # never exits after "Stopped all clients" (in our tries: against nginx, and at 500
 # connections against hyper, with or without warm-up), and its count mode did not. The
-# count is the same server's wrk keep-alive -c50 rate of this round × the load's seconds
-# (at least 20 requests per connection), so each run lasts about as long as the others;
+# count is the load's seconds × the same server's latest h2load rate (this load in the
+# previous round, else h2load -c100 in this round, else wrk keep-alive -c50 in this
+# round), at least 20 requests per connection, so each run lasts about as long as the
+# others;
 # requests/s is h2load's count ÷ its own elapsed time. A run that still hangs is cut off
 # and run again, up to twice; the cut-off runs are counted (row "h2load runs cut off
 # after hanging").
 h2load_run() { # conns url out name round
     local try n rate
-    rate=$(awk -F'\t' -v s="$4" -v k="ka50.rps@$5" '$1 == s && $2 == k { v = $3 } END { print v + 0 }' "$RESULTS")
+    rate=$(awk -F'\t' -v s="$4" -v k1="h2c$1.rps@$(($5 - 1))" -v k2="h2c100.rps@$5" -v k3="ka50.rps@$5" '
+        $1 == s && $2 == k1 { v1 = $3 } $1 == s && $2 == k2 { v2 = $3 } $1 == s && $2 == k3 { v3 = $3 }
+        END { print (v1 > 0 ? v1 : (v2 > 0 ? v2 : v3 + 0)) }' "$RESULTS")
     n=$(awk -v r="$rate" -v t="$WRK_SECS" -v c="$1" 'BEGIN { n = int(r * t); if (n < 20 * c) n = 20 * c; if (r == 0) n = 10000 * t; print n }')
     for ((try = 0; try < 3; try++)); do
         if timeout -k 2 $((3 * WRK_SECS + 10)) h2load --h1 -t1 -c"$1" -n "$n" -T 5 "$2" >"$3" 2>&1 &&
@@ -707,7 +711,7 @@ meta "command" "$CMD"
 meta "date" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta "machine" "$(nproc) CPUs (${cpu:-unknown}), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $( . /etc/os-release && echo "$PRETTY_NAME")"
 meta "software" "$("$APACHE" -v | sed -n 's/^Server version: //p'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), ab $(ab -V | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1), $(h2load --version 2>&1 | head -n1 | sed 's/^h2load nghttp2\//h2load /'), mpm $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($( [[ -x $BIN ]] && "$BIN" -V 2>/dev/null | sed -n 's/^Server version: //p'))"
-meta "loads" "each ${WRK_SECS} s: wrk -t1 -c10 and -c50 --latency (keep-alive); wrk -t1 -c50 -H 'Connection: close'; ab -r -t ${WRK_SECS} -c50 (no keep-alive, at most $AB_MAX requests); h2load --h1 -t1 -c100$( ((FULL)) && echo " and -c500") -n N (keep-alive; N = the same server's wrk keep-alive -c50 rate in that round × ${WRK_SECS} s, so that each run lasts about ${WRK_SECS} s: h2load's timing mode -D sometimes never exits; h2load prints no percentiles, so its rows give mean and max); wrk keep-alive -c50 and Connection: close -c50 again while \`sh -c 'while :; do :; done'\` (started before and killed after each run, by pid) keeps one CPU busy. Every client runs one thread (-t1): client and servers share the machine's $(nproc) CPUs, and one client thread leaves the servers the same share whichever server it is; a second thread would take the CPU the servers need. Separately: wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times (once per server; not the bare hyper server)."
+meta "loads" "each ${WRK_SECS} s: wrk -t1 -c10 and -c50 --latency (keep-alive); wrk -t1 -c50 -H 'Connection: close'; ab -r -t ${WRK_SECS} -c50 (no keep-alive, at most $AB_MAX requests); h2load --h1 -t1 -c100$( ((FULL)) && echo " and -c500") -n N (keep-alive; N = ${WRK_SECS} s × the same server's latest h2load rate (previous round; in the first round its h2load -c100 or wrk keep-alive -c50 rate), so that each run lasts about ${WRK_SECS} s: h2load's timing mode -D sometimes never exits; h2load's requests/s counts succeeded requests only; h2load prints no percentiles, so its rows give mean and max); wrk keep-alive -c50 and Connection: close -c50 again while \`sh -c 'while :; do :; done'\` (started before and killed after each run, by pid) keeps one CPU busy. Every client runs one thread (-t1): client and servers share the machine's $(nproc) CPUs, and one client thread leaves the servers the same share whichever server it is; a second thread would take the CPU the servers need. Separately: wrk -t1 -c$WRK_CONNS -d${GRACEFUL_SECS}s with SIGUSR1 (Apache, mpm) or SIGHUP (nginx) to the master once a second, $GRACEFUL_COUNT times (once per server; not the bare hyper server)."
 meta "rounds" "$ROUNDS round(s) of the loads; in a round the servers of a group (prefork: Apache, mpm; worker: Apache, mpm; event: Apache, mpm, mpm inline, nginx, hyper), all started together, each take every load in turn, the first server rotating from round to round, 0.5 s apart. Each figure is the median over the rounds (errors: the sum); latest.tsv has every round's value (key.runs) and min/max"
 meta "equal for all" "Listen 127.0.0.1 only; GET / answered 200 with the 14 bytes \"Hello, world!\\n\"; KeepAlive On, KeepAliveTimeout ${KEEPALIVE_TIMEOUT} s (raised from Apache's 5 s so that the held connections outlive the measurement; nginx keepalive_timeout ${KEEPALIVE_TIMEOUT}s), MaxKeepAliveRequests $MAX_KA_REQUESTS (nginx keepalive_requests $MAX_KA_REQUESTS), Timeout 60; no access log; error log at warn (Apache, nginx) / notice (mpm); children run as ${RUN_USER:-the invoking user}; open-file limit $NOFILE"
 meta "equal per MPM (Apache and mpm get the same directive text)" "prefork: StartServers 5, MinSpareServers 5, MaxSpareServers 10, ServerLimit 256, MaxRequestWorkers 150; worker and event: StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, ServerLimit 16, ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150; event: AsyncRequestWorkerFactor $EVENT_FACTOR (Debian's 2 would cap a child at 75 connections); MaxConnectionsPerChild 0 (otherwise Debian's stock mpm_*.conf values)"
