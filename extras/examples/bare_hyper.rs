@@ -25,8 +25,10 @@ const BODY: &str = "Hello, world!\n";
 async fn hello(_req: Request<Incoming>) -> Result<Response<String>, Infallible> {
     let mut resp = Response::new(BODY.to_owned());
     *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain"),
+    );
     Ok(resp)
 }
 
