@@ -202,7 +202,7 @@ fn handoff(c: &mut Criterion) {
             mpm_core::kit::SlotObserver::new(slots.clone(), t)
         })
         .expect("pool");
-        let jobs = pool.submitter().expect("submitter");
+        let jobs = pool.submitter();
         let peer: SocketAddr = "127.0.0.1:9".parse().expect("addr");
         let rt = current_thread_runtime().expect("runtime");
         g.bench_function("event_pool_call", |b| {
@@ -219,6 +219,7 @@ fn handoff(c: &mut Criterion) {
                             peer,
                             reply: tx,
                         })
+                        .map_err(|_| "the pool is closed")
                         .expect("queue");
                         black_box(rx.await.expect("reply"));
                     }

@@ -100,10 +100,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
         conn_done: Notify::new(),
     });
     let (pool, jobs, inline) = match &dispatch {
-        Dispatch::Pool(pool) => match pool.submitter() {
-            Some(jobs) => (Some(*pool), Some(jobs), None),
-            None => return exit::CHILD_SICK,
-        },
+        Dispatch::Pool(pool) => (Some(*pool), Some(pool.submitter()), None),
         Dispatch::Inline(h, slots) => (None, None, Some((h.clone(), slots.clone()))),
     };
     // Woken when a worker (thread or inline slot) becomes free: the accept limit moved.

@@ -18,6 +18,7 @@
 
 mod child;
 mod conn_observer;
+pub mod idle_stack;
 mod inline;
 mod policy;
 pub mod pool;

@@ -1,8 +1,8 @@
 //! The worker threads: they run blocking handler calls handed over by the connection layer.
 //! Public so that the micro-benchmarks (`extras/benches/micro.rs`) measure this very code.
 
+use crate::idle_stack::{idle_stack, Dispatcher};
 use ::http::Request;
-use crossbeam_channel::{unbounded, Receiver, Sender};
 use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, RequestBody};
 use mpm_core::kit::SlotObserver;
 use mpm_core::scoreboard::WorkerStatus;
@@ -20,9 +20,9 @@ pub struct Job {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// The pool: a queue of jobs and the count of idle workers (for the accept limit).
+/// The pool: its workers on an idle stack, and their count (for the accept limit).
 pub struct Pool {
-    jobs: Option<Sender<Job>>,
+    jobs: Dispatcher<Job>,
     threads: Vec<std::thread::JoinHandle<()>>,
     idle: Arc<AtomicUsize>,
     /// Notified whenever a worker becomes idle (the accept limit may have moved).
@@ -37,12 +37,11 @@ impl Pool {
         handler: Handler,
         observers: impl Fn(usize) -> SlotObserver,
     ) -> std::io::Result<Pool> {
-        let (tx, rx) = unbounded::<Job>();
+        let (jobs, waiters) = idle_stack::<Job>(n);
         let idle = Arc::new(AtomicUsize::new(0));
         let freed = Arc::new(Notify::new());
         let mut threads = Vec::with_capacity(n);
-        for t in 0..n {
-            let rx: Receiver<Job> = rx.clone();
+        for (t, waiter) in waiters.into_iter().enumerate() {
             let handler = handler.clone();
             let observer = observers(t);
             let idle = idle.clone();
@@ -51,14 +50,19 @@ impl Pool {
                 .name(format!("worker-{t}"))
                 .spawn(move || {
                     loop {
-                        // `G` rather than `_` once the child is stopping, so a job that
-                        // ends after a retirement does not show the worker as idle.
-                        observer.set_idle();
-                        idle.fetch_add(1, Ordering::SeqCst);
-                        freed.notify_waiters();
-                        let job = next_job(&rx);
-                        idle.fetch_sub(1, Ordering::SeqCst);
-                        let Ok(job) = job else { break };
+                        let mut waited = false;
+                        let job = waiter.next(|| {
+                            // `G` rather than `_` once the child is stopping, so a job
+                            // that ends after a retirement does not show the worker as idle.
+                            observer.set_idle();
+                            idle.fetch_add(1, Ordering::SeqCst);
+                            freed.notify_waiters();
+                            waited = true;
+                        });
+                        if waited {
+                            idle.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        let Some(job) = job else { break };
                         observer.set(WorkerStatus::BusyWrite);
                         observer.set_client(job.peer);
                         let line = crate::child::request_line(&job.request);
@@ -83,7 +87,7 @@ impl Pool {
             threads.push(h);
         }
         Ok(Pool {
-            jobs: Some(tx),
+            jobs,
             threads,
             idle,
             freed,
@@ -96,23 +100,15 @@ impl Pool {
     }
 
     /// A cloneable way to submit jobs.
-    pub fn submitter(&self) -> Option<Sender<Job>> {
+    pub fn submitter(&self) -> Dispatcher<Job> {
         self.jobs.clone()
     }
 
     /// Let the workers finish the queued jobs, then join them.
     pub fn shutdown(mut self) {
-        self.jobs.take();
+        self.jobs.close();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
-}
-
-/// The next job, blocking until one comes. A worker does not spin before it sleeps:
-/// catching the next job while still running saves two context switches on an idle core,
-/// but burns the CPU the connection layer (or the client) needs on a busy one — measured
-/// here at 10–15 % more CPU per keep-alive request under load, and no better throughput.
-fn next_job(rx: &Receiver<Job>) -> Result<Job, crossbeam_channel::RecvError> {
-    rx.recv()
 }
