@@ -165,9 +165,9 @@ fn handler(c: &mut Criterion) {
 fn handoff(c: &mut Criterion) {
     let mut g = c.benchmark_group("handoff");
 
-    // (a) worker MPM, its own hand-off (`mpm_worker::handoff`): the listener reserves an
-    // idle worker's token, then gives it the connection; the worker takes it and
-    // announces itself idle again. One iteration = reserve + give.
+    // (a) worker MPM, its own hand-off (`mpm_worker::handoff`): the listener waits for an
+    // idle worker, then gives it the connection; the worker takes it and goes idle again.
+    // One iteration = reserve + give.
     {
         let (listener, mut ends) = mpm_worker::handoff::handoff::<u64>(1);
         let end = ends.pop().expect("one worker");
@@ -179,11 +179,9 @@ fn handoff(c: &mut Criterion) {
         g.bench_function("worker_reserve_and_give", |b| {
             let mut n = 0u64;
             b.iter(|| {
-                let w = listener
-                    .reserve(Duration::from_secs(10))
-                    .expect("idle token");
+                assert!(listener.reserve(Duration::from_secs(10)), "idle worker");
                 n += 1;
-                listener.give(w, n).expect("hand-off");
+                listener.give(n).map_err(|_| "stopping").expect("hand-off");
             })
         });
         // Dropping the listener's end stops the worker.

@@ -1,6 +1,8 @@
-//! Handing jobs to worker threads one at a time: idle workers wait on a stack, each on its
-//! own mailbox, and a job wakes exactly one of them — the one that went idle last, whose
-//! cache is warmest — as Apache's event MPM keeps its idle workers.
+//! Handing work to threads one item at a time: idle workers wait on a stack, each on its
+//! own mailbox, and an item wakes exactly one of them — the one that went idle last, whose
+//! cache is warmest — as Apache keeps its idle workers. The event strategy queues handler
+//! calls here; the worker strategy's listener waits for an idle worker
+//! ([`Dispatcher::wait_idle`]) before it accepts, then gives it the connection.
 //!
 //! Why not one shared channel: with ThreadsPerChild threads waiting on the same queue,
 //! every worker that finds it empty spins and yields before it sleeps (a profile of a
@@ -23,6 +25,8 @@ pub struct Waiter<T> {
 
 struct Shared<T> {
     state: Mutex<State<T>>,
+    /// Signalled when a watched worker goes idle.
+    went_idle: Condvar,
     mailboxes: Vec<Mailbox<T>>,
 }
 
@@ -33,6 +37,8 @@ struct State<T> {
     backlog: VecDeque<T>,
     /// No more jobs: waiting workers are told to stop once the backlog is empty.
     closed: bool,
+    /// Someone waits in [`Dispatcher::wait_idle`]: a worker going idle must say so.
+    watched: bool,
 }
 
 struct Mailbox<T> {
@@ -59,7 +65,9 @@ pub fn idle_stack<T>(n: usize) -> (Dispatcher<T>, Vec<Waiter<T>>) {
             idle: Vec::with_capacity(n),
             backlog: VecDeque::new(),
             closed: false,
+            watched: false,
         }),
+        went_idle: Condvar::new(),
         mailboxes: (0..n)
             .map(|_| Mailbox {
                 slot: Mutex::new(Delivery::Empty),
@@ -104,6 +112,30 @@ impl<T> Dispatcher<T> {
         Ok(())
     }
 
+    /// Wait up to `timeout` until a worker is idle; `false` if none became idle in time, or
+    /// if every worker has stopped. A worker found idle here stays idle until the next
+    /// [`send`](Self::send) when this is the only dispatcher.
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut state = lock(&self.shared.state);
+        loop {
+            if !state.idle.is_empty() {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline || Arc::strong_count(&self.shared) <= 1 {
+                return false;
+            }
+            state.watched = true;
+            state = self
+                .shared
+                .went_idle
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// Workers waiting for a job right now.
     pub fn idle(&self) -> usize {
         lock(&self.shared.state).idle.len()
@@ -137,6 +169,9 @@ impl<T> Waiter<T> {
             return None;
         }
         state.idle.push(self.index);
+        if std::mem::take(&mut state.watched) {
+            self.shared.went_idle.notify_all();
+        }
         drop(state);
         on_idle();
         let mailbox = &self.shared.mailboxes[self.index];

@@ -44,6 +44,7 @@ pub use crate::http::{
     serve_lean_blocking, BodyMode, Closing, ConnObserver, ConnSummary, HttpOptions, Reply,
     RequestBody,
 };
+pub use crate::idle_stack::{idle_stack, Dispatcher, Waiter};
 pub use crate::info::{Capability, MpmInfo, MpmState};
 pub use crate::kind::MpmKind;
 pub use crate::mpm::{exit, Mpm};

@@ -39,6 +39,7 @@ pub mod control;
 pub mod descriptors;
 pub mod error;
 pub mod http;
+mod idle_stack;
 mod info;
 pub mod kind;
 pub mod kit;

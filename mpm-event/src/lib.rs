@@ -18,7 +18,6 @@
 
 mod child;
 mod conn_observer;
-pub mod idle_stack;
 mod inline;
 mod policy;
 pub mod pool;

@@ -1,10 +1,10 @@
 //! The worker threads: they run blocking handler calls handed over by the connection layer.
 //! Public so that the micro-benchmarks (`extras/benches/micro.rs`) measure this very code.
 
-use crate::idle_stack::{idle_stack, Dispatcher};
 use ::http::Request;
 use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, RequestBody};
 use mpm_core::kit::SlotObserver;
+use mpm_core::kit::{idle_stack, Dispatcher};
 use mpm_core::scoreboard::WorkerStatus;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -62,17 +62,11 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
     let stopping = |accepted: u64| ctx.stop_requested() || (max_conns > 0 && accepted >= max_conns);
     'listen: while !stopping(accepted) {
         // Reserve an idle worker first (waking now and then to check for a stop).
-        let worker = loop {
-            match listener.reserve(Duration::from_millis(250)) {
-                Ok(w) => break w,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    if stopping(accepted) {
-                        break 'listen;
-                    }
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break 'listen,
+        while !listener.reserve(Duration::from_millis(250)) {
+            if stopping(accepted) || threads.iter().all(|h| h.is_finished()) {
+                break 'listen;
             }
-        };
+        }
         loop {
             if stopping(accepted) {
                 break 'listen;
@@ -80,7 +74,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             match acceptor.accept(Some(ctx.signals().fd()), IDLE_CHECK) {
                 Accepted::Conn(stream, peer) => {
                     accepted += 1;
-                    if listener.give(worker, (stream, peer)).is_err() {
+                    if listener.give((stream, peer)).is_err() {
                         break 'listen;
                     }
                     break;

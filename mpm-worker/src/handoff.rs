@@ -1,56 +1,51 @@
-//! The listener → worker hand-off: a worker announces it is idle by sending its index on
-//! a shared channel; the listener takes one such token before each accept (so it accepts
-//! only when a worker is free, as Apache's worker listener does) and passes the accepted
-//! connection on that worker's own one-place channel.
+//! The listener → worker hand-off: the listener waits until a worker is idle before each
+//! accept (so it accepts only when a worker is free, as Apache's worker listener does),
+//! then gives the accepted connection to the worker that went idle last. Built on the
+//! kit's idle stack: one wake-up per connection, no spinning.
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use mpm_core::kit::{idle_stack, Dispatcher, Waiter};
 use std::time::Duration;
 
 /// The listener's end.
 pub struct Listener<T> {
-    idle: Receiver<usize>,
-    workers: Vec<Sender<T>>,
+    dispatcher: Dispatcher<T>,
 }
 
 /// One worker's end.
 pub struct Worker<T> {
     index: usize,
-    idle: Sender<usize>,
-    items: Receiver<T>,
+    waiter: Waiter<T>,
 }
 
 /// The two ends of a hand-off to `n` workers.
 pub fn handoff<T>(n: usize) -> (Listener<T>, Vec<Worker<T>>) {
-    let (idle_tx, idle_rx) = bounded::<usize>(n.max(1));
-    let mut workers = Vec::with_capacity(n);
-    let mut senders = Vec::with_capacity(n);
-    for index in 0..n {
-        let (tx, rx) = bounded::<T>(1);
-        senders.push(tx);
-        workers.push(Worker {
-            index,
-            idle: idle_tx.clone(),
-            items: rx,
-        });
-    }
-    (
-        Listener {
-            idle: idle_rx,
-            workers: senders,
-        },
-        workers,
-    )
+    let (dispatcher, waiters) = idle_stack(n);
+    let workers = waiters
+        .into_iter()
+        .enumerate()
+        .map(|(index, waiter)| Worker { index, waiter })
+        .collect();
+    (Listener { dispatcher }, workers)
 }
 
 impl<T> Listener<T> {
-    /// Wait up to `timeout` for an idle worker; `Disconnected` once every worker is gone.
-    pub fn reserve(&self, timeout: Duration) -> Result<usize, RecvTimeoutError> {
-        self.idle.recv_timeout(timeout)
+    /// Wait up to `timeout` for an idle worker: `false` when none became idle in time (or
+    /// none is left).
+    pub fn reserve(&self, timeout: Duration) -> bool {
+        self.dispatcher.wait_idle(timeout)
     }
 
-    /// Give `item` to the reserved `worker`; `Err` hands it back if that worker is gone.
-    pub fn give(&self, worker: usize, item: T) -> Result<(), T> {
-        self.workers[worker].send(item).map_err(|e| e.into_inner())
+    /// Give `item` to the idle worker just reserved; `Err` hands it back when the workers
+    /// are stopping.
+    pub fn give(&self, item: T) -> Result<(), T> {
+        self.dispatcher.send(item)
+    }
+}
+
+impl<T> Drop for Listener<T> {
+    fn drop(&mut self) {
+        // Workers waiting for a connection stop.
+        self.dispatcher.close();
     }
 }
 
@@ -63,8 +58,7 @@ impl<T> Worker<T> {
     /// Announce this worker idle and wait for the next item; `None` once the listener's
     /// end is dropped (the child is stopping).
     pub fn next(&self) -> Option<T> {
-        self.idle.send(self.index).ok()?;
-        self.items.recv().ok()
+        self.waiter.next(|| {})
     }
 }
 
@@ -73,29 +67,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn items_go_only_to_the_worker_that_announced_itself_idle() {
-        let (listener, mut workers) = handoff::<u32>(2);
-        let second = workers.pop().expect("two workers");
-        let t = std::thread::spawn(move || (second.next(), second.next()));
-        let w = listener
-            .reserve(Duration::from_secs(10))
-            .expect("idle token");
-        assert_eq!(w, 1, "only the second worker asked for work");
-        listener.give(w, 7).expect("given");
-        let again = listener
-            .reserve(Duration::from_secs(10))
-            .expect("idle again");
-        assert_eq!(again, 1);
+    fn the_listener_reserves_only_an_idle_worker_and_gives_it_the_item() {
+        let (listener, mut workers) = handoff::<u32>(1);
+        assert!(
+            !listener.reserve(Duration::from_millis(10)),
+            "no worker has asked for work yet"
+        );
+        let worker = workers.pop().expect("one worker");
+        let t = std::thread::spawn(move || (worker.next(), worker.next()));
+        assert!(listener.reserve(Duration::from_secs(10)), "idle worker");
+        listener.give(7).map_err(|_| "stopping").expect("given");
+        assert!(listener.reserve(Duration::from_secs(10)), "idle again");
         drop(listener);
         assert_eq!(t.join().expect("worker"), (Some(7), None));
-    }
-
-    #[test]
-    fn no_token_without_an_idle_worker() {
-        let (listener, _workers) = handoff::<u32>(1);
-        assert_eq!(
-            listener.reserve(Duration::from_millis(10)),
-            Err(RecvTimeoutError::Timeout)
-        );
     }
 }
