@@ -24,7 +24,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let opts = HttpOptions::from_config(ctx.config());
+    let opts = HttpOptions::for_child(&ctx);
     let closing = Closing::default();
     // A worker announces it is idle by sending its index here; the listener takes one
     // token before each accept.

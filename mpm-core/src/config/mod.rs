@@ -99,6 +99,15 @@ pub struct Directives {
     pub error_log: Option<PathBuf>,
     /// LogLevel (unset: warn); honoured by [`crate::log::install`]
     pub log_level: Option<LogLevel>,
+    /// SSLEngine on|off (mod_ssl; server-wide): `on` makes every listener speak TLS,
+    /// `off` none; unset: the listeners whose `Listen` says `https`
+    pub ssl_engine: Option<bool>,
+    /// SSLCertificateFile: PEM certificate chain, leaf first
+    pub ssl_certificate_file: Option<PathBuf>,
+    /// SSLCertificateKeyFile: PEM private key
+    pub ssl_certificate_key_file: Option<PathBuf>,
+    /// SSLProtocol, its words (`all -TLSv1.2`; see [`crate::tls::TlsVersions::parse`])
+    pub ssl_protocol: Option<Vec<String>>,
 }
 
 /// Everything a server needs to run, validated.
@@ -151,6 +160,13 @@ pub struct ServerConfig {
     /// LogLevel: the least severe level [`crate::log::install`] writes (default warn).
     #[serde(default)]
     pub log_level: LogLevel,
+    /// TLS (mod_ssl's directives), when some listener speaks it.
+    #[serde(default)]
+    pub tls: Option<crate::tls::TlsSettings>,
+    /// The certificate and key [`ServerConfig::tls`] names, loaded when the configuration
+    /// was validated (with the `tls` feature); not serialised.
+    #[serde(skip)]
+    pub tls_material: crate::tls::TlsMaterial,
     /// Warnings of validation.
     pub warnings: Vec<Warning>,
     /// One-line notices (deprecated aliases, directives accepted but without effect here).
@@ -253,6 +269,7 @@ impl ServerConfig {
         retained: Option<Retained>,
     ) -> Result<ServerConfig, ConfigErrors> {
         let validated = validate(kind, d, retained)?;
+        let (tls, tls_material) = tls_settings(d)?;
         let count = |v: Option<i64>, default: u32| {
             v.map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX))
         };
@@ -293,6 +310,8 @@ impl ServerConfig {
                 .map_or(0, |j| j.unsigned_abs()),
             error_log: d.error_log.clone(),
             log_level: d.log_level.unwrap_or_default(),
+            tls,
+            tls_material,
             warnings: validated.warnings,
             notices: Vec::new(),
         })
@@ -310,6 +329,79 @@ impl ServerConfig {
             thread_limit: self.limits.thread_limit,
         }
     }
+}
+
+fn tls_error(directive: &str, message: String) -> ConfigErrors {
+    ConfigErrors(vec![crate::error::ConfigError {
+        file: None,
+        line: None,
+        directive: directive.to_string(),
+        message,
+    }])
+}
+
+/// The TLS settings the directives ask for, with the certificate and key loaded (feature
+/// `tls`); `None` when no listener speaks TLS.
+fn tls_settings(
+    d: &Directives,
+) -> Result<(Option<crate::tls::TlsSettings>, crate::tls::TlsMaterial), ConfigErrors> {
+    let none = || (None, crate::tls::TlsMaterial::default());
+    let https = d.listen.iter().find(|l| l.https);
+    let wanted = match d.ssl_engine {
+        Some(false) => {
+            if let Some(l) = https {
+                return Err(tls_error(
+                    "Listen",
+                    format!("Listen {l}: TLS listener with SSLEngine off"),
+                ));
+            }
+            false
+        }
+        Some(true) => true,
+        None => https.is_some(),
+    };
+    if !wanted {
+        return Ok(none());
+    }
+    if !crate::tls::COMPILED_IN {
+        return Err(tls_error(
+            if https.is_some() {
+                "Listen"
+            } else {
+                "SSLEngine"
+            },
+            "TLS is not compiled in (cargo feature `tls`)".to_string(),
+        ));
+    }
+    let (Some(cert), Some(key)) = (&d.ssl_certificate_file, &d.ssl_certificate_key_file) else {
+        let missing = if d.ssl_certificate_file.is_none() {
+            "SSLCertificateFile"
+        } else {
+            "SSLCertificateKeyFile"
+        };
+        return Err(tls_error(
+            missing,
+            format!("{missing} is required: a listener speaks TLS"),
+        ));
+    };
+    let versions = match &d.ssl_protocol {
+        Some(words) => {
+            crate::tls::TlsVersions::parse(words).map_err(|m| tls_error("SSLProtocol", m))?
+        }
+        None => crate::tls::TlsVersions::default(),
+    };
+    let settings = crate::tls::TlsSettings {
+        certificate_file: cert.clone(),
+        certificate_key_file: key.clone(),
+        versions,
+        all_listeners: d.ssl_engine == Some(true),
+    };
+    #[cfg(feature = "tls")]
+    let material =
+        crate::tls::TlsMaterial::load(&settings).map_err(|(dir, m)| tls_error(dir, m))?;
+    #[cfg(not(feature = "tls"))]
+    let material = crate::tls::TlsMaterial::default();
+    Ok((Some(settings), material))
 }
 
 /// DEFAULT_TIMEOUT, seconds.

@@ -252,6 +252,9 @@ pub struct HttpOptions {
     pub body_limit: Option<u64>,
     /// Request-size limits and read deadlines (mod_reqtimeout / LimitRequest* directives).
     pub limits: RequestLimits,
+    /// TLS on the listeners that speak it (`Listen … https`, `SSLEngine on`): set by
+    /// [`HttpOptions::for_child`]; `None` serves every connection in cleartext.
+    pub tls: Option<crate::tls::TlsAcceptor>,
 }
 
 /// Limits on what a client may send, and how slowly: Apache's `LimitRequestLine`,
@@ -349,6 +352,16 @@ impl HttpOptions {
             },
             body_limit: (c.limit_request_body > 0).then_some(c.limit_request_body),
             limits: RequestLimits::from_config(c),
+            tls: None,
+        }
+    }
+
+    /// The options of a child: [`HttpOptions::from_config`] for its generation's
+    /// configuration, with TLS on the listeners that speak it.
+    pub fn for_child(ctx: &crate::child::ChildContext<'_>) -> Self {
+        HttpOptions {
+            tls: crate::tls::TlsAcceptor::for_child(ctx),
+            ..HttpOptions::from_config(ctx.config())
         }
     }
 }
@@ -365,6 +378,7 @@ impl Default for HttpOptions {
             max_body: DEFAULT_MAX_BODY,
             body_limit: Some(crate::config::DEFAULT_LIMIT_REQUEST_BODY),
             limits: RequestLimits::default(),
+            tls: None,
         }
     }
 }

@@ -18,6 +18,7 @@ use super::chunked::{Decoder, Step};
 use super::framing::Framing;
 use super::io::{read_deadline, Budget};
 use super::sync_io;
+use super::transport::Transport;
 use crate::http::RequestLimits;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -28,7 +29,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 /// A streamed body reads at most this much from the socket at a time.
@@ -202,7 +202,7 @@ pub(crate) struct Written {
 
 /// What a request's body, its blocking response writer and its connection share.
 pub(crate) struct Link {
-    pub(crate) stream: Arc<TcpStream>,
+    pub(crate) stream: Arc<Transport>,
     /// `Timeout`: bounds every wait for the socket.
     pub(crate) timeout: Duration,
     limits: RequestLimits,
@@ -213,7 +213,7 @@ impl Link {
     /// A link for the body of a request planned as `plan`, whose first bytes are
     /// `buf[pos..]`, held to `limit` bytes.
     pub(crate) fn new(
-        stream: Arc<TcpStream>,
+        stream: Arc<Transport>,
         opts: &crate::http::HttpOptions,
         buf: Vec<u8>,
         pos: usize,

@@ -22,6 +22,7 @@ mod io;
 mod outgoing;
 mod response;
 mod sync_io;
+mod transport;
 mod upgrade;
 
 pub use blocking_io::{BodyReader, BodyWriter, ResponseWriter};
@@ -44,6 +45,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use tokio::net::TcpStream;
 use tokio::time::{sleep_until, Instant, Sleep};
+use transport::Transport;
 
 /// No request head may grow beyond this, whatever the limits say.
 const MAX_HEAD: usize = 4 << 20;
@@ -90,7 +92,7 @@ pub enum BodyMode {
 struct Conn<'a, F> {
     /// Shared with a streamed body, a blocking handler's writer, or an upgraded stream
     /// while a request needs it.
-    stream: Arc<TcpStream>,
+    stream: Arc<Transport>,
     peer: SocketAddr,
     opts: &'a HttpOptions,
     mode: BodyMode,
@@ -162,6 +164,13 @@ enum Waited {
 /// A request refused before its head could be parsed (400, 408, 414, 431, 505) is
 /// reported `R`, `W`, `request_done`, with no request line; it counts as a request in the
 /// summary. After a 408 the lingering close is the shorter one.
+///
+/// TLS: when `opts.tls` applies to the listener the connection came in on, the handshake
+/// runs first, within the first request's deadline (`min(Timeout, header timeout)` from
+/// accept), on this task; a client that stalls in it is cut there, having never reached a
+/// handler. Then the connection is served exactly as a cleartext one, and ends with
+/// close_notify. The TLS state (rustls' buffers) lives as long as the connection: only
+/// cleartext connections hold nothing while idle.
 pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -179,6 +188,19 @@ where
     // As Apache does for every connection: a response written in parts (a head, then its
     // body; chunk after chunk) must not wait for the client's delayed ACK.
     let _ = stream.set_nodelay(true);
+    let stream = match &opts.tls {
+        Some(tls) if stream.local_addr().is_ok_and(|a| tls.applies_to(a)) => {
+            // Boxed: a cleartext connection's task does not carry the handshake's state.
+            match Box::pin(handshake(stream, tls, opts, accepted, peer)).await {
+                Some(t) => t,
+                None => {
+                    observer.status(WorkerStatus::Closing);
+                    return ConnSummary::default();
+                }
+            }
+        }
+        _ => Transport::Plain(stream),
+    };
     let conn = Conn {
         stream: Arc::new(stream),
         peer,
@@ -219,6 +241,35 @@ where
         io::lingering_close(&conn.stream, linger).await;
     }
     summary
+}
+
+/// The TLS handshake, within the first request's deadline; `None` when it failed or
+/// missed it.
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+async fn handshake(
+    stream: TcpStream,
+    tls: &crate::tls::TlsAcceptor,
+    opts: &HttpOptions,
+    accepted: Instant,
+    peer: SocketAddr,
+) -> Option<Transport> {
+    #[cfg(feature = "tls")]
+    {
+        let mut limit = opts.timeout;
+        if !opts.limits.header_timeout.is_zero() {
+            limit = limit.min(opts.limits.header_timeout);
+        }
+        let deadline = after(accepted, limit);
+        match crate::tls::conn::TlsConn::accept(stream, tls.config.clone(), deadline).await {
+            Ok(t) => Some(Transport::Tls(Box::new(t))),
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed; closing");
+                None
+            }
+        }
+    }
+    #[cfg(not(feature = "tls"))]
+    Some(Transport::Plain(stream))
 }
 
 /// Wait for the first request: `min(Timeout, header timeout)` from accept, cut to
