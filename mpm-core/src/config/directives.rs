@@ -521,7 +521,7 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
                     (Stage::Header, t) => set.header = Some(t),
                     (Stage::Body, t) => set.body = Some(t),
                     (Stage::Handshake, _) => out.notices.push(format!(
-                        "{}RequestReadTimeout handshake=… is accepted and ignored: there is no TLS here",
+                        "{}RequestReadTimeout handshake=… is accepted and ignored: the TLS handshake runs under the header deadline",
                         location(d)
                     )),
                 }
