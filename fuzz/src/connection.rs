@@ -75,6 +75,7 @@ pub fn options(flags: u8) -> HttpOptions {
         body_limit: Some(limit),
         limits: limits(flags),
         tls: None,
+        http2: Default::default(),
     }
 }
 

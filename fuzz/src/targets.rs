@@ -73,6 +73,7 @@ fn fuzz_options() -> HttpOptions {
             body_min_rate: 500,
         },
         tls: None,
+        http2: Default::default(),
     }
 }
 

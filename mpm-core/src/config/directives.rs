@@ -189,6 +189,12 @@ pub enum Action {
     SslProtocol,
     /// SSLCipherSuite: accepted with a notice (rustls chooses its suites).
     SslCipherSuite,
+    /// Protocols (h2, h2c, http/1.1).
+    Protocols,
+    /// H2MaxSessionStreams.
+    H2MaxSessionStreams,
+    /// H2WindowSize.
+    H2WindowSize,
     /// Accepted with a notice because it means nothing here; the text says why.
     Ignored(&'static str),
 }
@@ -307,6 +313,9 @@ pub const SPECS: &[Spec] = &[
     other("SSLCertificateKeyFile", 1, 1, Action::SslCertificateKeyFile, "SSL Server Private Key file ('/path/to/file' - PEM encoded)"),
     other("SSLProtocol", 1, usize::MAX, Action::SslProtocol, "Enable or disable various SSL protocols ('[+-][TLSv1.2|TLSv1.3] ...' - see manual)"),
     other("SSLCipherSuite", 1, 2, Action::SslCipherSuite, "Colon-delimited list of permitted SSL Ciphers (rustls decides here)"),
+    other("Protocols", 1, usize::MAX, Action::Protocols, "Controls which protocols are allowed (h2, h2c, http/1.1)"),
+    other("H2MaxSessionStreams", 1, 1, Action::H2MaxSessionStreams, "maximum number of open streams per session"),
+    other("H2WindowSize", 1, 1, Action::H2WindowSize, "window size on client DATA"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
     ignored("ScoreBoardFile", 1, 1, "the scoreboard is always anonymous shared memory"),
@@ -587,6 +596,25 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
                 "{}SSLCipherSuite is accepted and ignored: rustls offers its own safe suites (AEAD with forward secrecy only)",
                 location(d)
             ));
+        }
+        Action::Protocols => {
+            out.directives.protocols = Some(d.args.clone());
+        }
+        Action::H2MaxSessionStreams | Action::H2WindowSize => {
+            if !crate::http::HTTP2_COMPILED_IN {
+                return Err(format!(
+                    "Invalid command '{}': HTTP/2 is not compiled in (cargo feature `http2`); put it inside <IfModule http2_module>",
+                    spec.name
+                ));
+            }
+            let v: i64 = arg
+                .parse()
+                .map_err(|_| format!("argument '{arg}' is not a whole number"))?;
+            if spec.action == Action::H2MaxSessionStreams {
+                out.directives.h2_max_session_streams = Some(v);
+            } else {
+                out.directives.h2_window_size = Some(v);
+            }
         }
         Action::Ignored(why) => {
             out.notices.push(format!(

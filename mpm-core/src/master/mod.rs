@@ -148,6 +148,11 @@ impl<'a> Master<'a> {
             tracing::info!("listening on {addr}");
         }
         self.rotate_ticket_keys();
+        if self.kind() == MpmKind::Prefork && (self.config.http2.h2 || self.config.http2.h2c) {
+            tracing::warn!(
+                "The prefork MPM is in use: HTTP/2 (Protocols h2/h2c) will not be offered; HTTP/1.1 is, over TLS too"
+            );
+        }
         let start = self.config.limits.start_servers;
         self.spawn_up_to(start);
         tracing::info!(

@@ -135,6 +135,12 @@ impl TlsConn {
         &self.tcp
     }
 
+    /// Whether ALPN chose HTTP/2 (RFC 7301; RFC 9113 §3.2).
+    #[cfg(feature = "http2")]
+    pub(crate) fn alpn_is_h2(&self) -> bool {
+        self.lock().alpn_protocol() == Some(b"h2")
+    }
+
     /// Ready when decrypted bytes (or the peer's close) wait, or the socket is readable.
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         {

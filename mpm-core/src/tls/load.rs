@@ -12,8 +12,9 @@ use rustls::sign::CertifiedKey;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The ALPN protocols offered over TLS (RFC 7301).
+/// The ALPN protocol identifiers (RFC 7301 §6; RFC 9113 §3.2).
 const ALPN_HTTP11: &[u8] = b"http/1.1";
+const ALPN_H2: &[u8] = b"h2";
 
 fn pem_error(path: &std::path::Path, e: rustls::pki_types::pem::Error) -> String {
     match e {
@@ -82,12 +83,13 @@ impl ResolvesServerCert for OneCert {
 }
 
 /// The rustls configuration of a child: this generation's certificate, the versions
-/// `SSLProtocol` allows, ALPN `http/1.1`, and session tickets sealed with the keys the
+/// `SSLProtocol` allows, ALPN `http/1.1` (and `h2` first when `h2`), and session tickets sealed with the keys the
 /// master keeps in the scoreboard mapping (shared by every child and generation).
 pub(crate) fn server_config(
     settings: &TlsSettings,
     key: Arc<CertifiedKey>,
     scoreboard: &Scoreboard,
+    h2: bool,
 ) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
     let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
     if settings.versions.tls13 {
@@ -101,7 +103,11 @@ pub(crate) fn server_config(
         .with_protocol_versions(&versions)?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(OneCert(key)));
-    c.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+    c.alpn_protocols = if h2 {
+        vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()]
+    } else {
+        vec![ALPN_HTTP11.to_vec()]
+    };
     c.ticketer = Arc::new(super::tickets::SharedTicketer::new(scoreboard.clone()));
     Ok(Arc::new(c))
 }
@@ -121,8 +127,18 @@ pub(super) fn acceptor(
     if addrs.is_empty() {
         return None;
     }
-    match server_config(settings, key, scoreboard) {
-        Ok(config) => Some(TlsAcceptor { config, addrs }),
+    let h2 = crate::http::HttpOptions::from_config(config).http2.h2;
+    let config_h2 = if h2 {
+        server_config(settings, key.clone(), scoreboard, true).ok()
+    } else {
+        None
+    };
+    match server_config(settings, key, scoreboard, false) {
+        Ok(config) => Some(TlsAcceptor {
+            config,
+            config_h2,
+            addrs,
+        }),
         Err(e) => {
             tracing::error!("TLS configuration refused by rustls: {e}; serving no TLS");
             None

@@ -182,6 +182,10 @@ impl std::fmt::Debug for TlsMaterial {
 pub struct TlsAcceptor {
     #[cfg(feature = "tls")]
     pub(crate) config: std::sync::Arc<rustls::ServerConfig>,
+    /// The same, offering ALPN `h2` before `http/1.1` (`Protocols h2`; not under
+    /// prefork, and not for a blocking streaming handler, whose writer speaks HTTP/1.1).
+    #[cfg(feature = "tls")]
+    pub(crate) config_h2: Option<std::sync::Arc<rustls::ServerConfig>>,
     #[cfg(feature = "tls")]
     pub(crate) addrs: std::sync::Arc<[std::net::SocketAddr]>,
 }

@@ -188,10 +188,12 @@ where
     // As Apache does for every connection: a response written in parts (a head, then its
     // body; chunk after chunk) must not wait for the client's delayed ACK.
     let _ = stream.set_nodelay(true);
+    let h2_allowed = mode != BodyMode::Writer;
     let stream = match &opts.tls {
         Some(tls) if stream.local_addr().is_ok_and(|a| tls.applies_to(a)) => {
             // Boxed: a cleartext connection's task does not carry the handshake's state.
-            match Box::pin(handshake(stream, tls, opts, accepted, peer)).await {
+            let h2 = h2_allowed && opts.http2.h2;
+            match Box::pin(handshake(stream, tls, h2, opts, accepted, peer)).await {
                 Some(t) => t,
                 None => {
                     observer.status(WorkerStatus::Closing);
@@ -201,6 +203,15 @@ where
         }
         _ => Transport::Plain(stream),
     };
+    #[cfg(all(feature = "tls", feature = "http2"))]
+    if matches!(&stream, Transport::Tls(t) if t.alpn_is_h2()) {
+        let (io, _) = Upgraded::new(Arc::new(stream), Bytes::new());
+        let deadline = after(accepted, first_wait(opts));
+        return Box::pin(crate::http::h2::serve_h2(
+            io, peer, opts, mode, &call, observer, closing, deadline,
+        ))
+        .await;
+    }
     let conn = Conn {
         stream: Arc::new(stream),
         peer,
@@ -227,6 +238,17 @@ where
                 Waited::End { linger } => break linger.then_some(LINGER),
             },
         };
+        // RFC 9113 §3.3: a cleartext connection that opens with the HTTP/2 preface
+        // speaks HTTP/2 (`Protocols h2c`).
+        #[cfg(feature = "http2")]
+        if first && h2_allowed && opts.http2.h2c && is_preface(&buf) {
+            let (io, _) = Upgraded::new(conn.stream.clone(), Bytes::from(buf));
+            let deadline = after(accepted, first_wait(opts));
+            return Box::pin(crate::http::h2::serve_h2(
+                io, peer, opts, mode, &conn.call, observer, closing, deadline,
+            ))
+            .await;
+        }
         observer.status(WorkerStatus::BusyRead);
         // Everything a request needs lives in this box, freed when the response is out.
         match Box::pin(exchange(&conn, buf, head_start, &mut summary)).await {
@@ -243,24 +265,43 @@ where
     summary
 }
 
+/// The HTTP/2 connection preface (RFC 9113 §3.4), or as much of it as arrived (at least
+/// its first four bytes, which no HTTP/1.1 method starts with).
+#[cfg(feature = "http2")]
+fn is_preface(buf: &[u8]) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let n = buf.len().min(PREFACE.len());
+    n >= 4 && buf[..n] == PREFACE[..n]
+}
+
+/// The first request's deadline from accept: `min(Timeout, header timeout)`.
+fn first_wait(opts: &HttpOptions) -> std::time::Duration {
+    let mut limit = opts.timeout;
+    if !opts.limits.header_timeout.is_zero() {
+        limit = limit.min(opts.limits.header_timeout);
+    }
+    limit
+}
+
 /// The TLS handshake, within the first request's deadline; `None` when it failed or
-/// missed it.
+/// missed it. `h2`: offer ALPN `h2`.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 async fn handshake(
     stream: TcpStream,
     tls: &crate::tls::TlsAcceptor,
+    h2: bool,
     opts: &HttpOptions,
     accepted: Instant,
     peer: SocketAddr,
 ) -> Option<Transport> {
     #[cfg(feature = "tls")]
     {
-        let mut limit = opts.timeout;
-        if !opts.limits.header_timeout.is_zero() {
-            limit = limit.min(opts.limits.header_timeout);
-        }
-        let deadline = after(accepted, limit);
-        match crate::tls::conn::TlsConn::accept(stream, tls.config.clone(), deadline).await {
+        let deadline = after(accepted, first_wait(opts));
+        let config = match (&tls.config_h2, h2) {
+            (Some(c), true) => c.clone(),
+            _ => tls.config.clone(),
+        };
+        match crate::tls::conn::TlsConn::accept(stream, config, deadline).await {
             Ok(t) => Some(Transport::Tls(Box::new(t))),
             Err(e) => {
                 tracing::debug!(%peer, error = %e, "TLS handshake failed; closing");
@@ -276,10 +317,7 @@ async fn handshake(
 /// `KeepAliveTimeout` from the moment [`Closing`] fires.
 async fn wait_first<F>(conn: &Conn<'_, F>, accepted: Instant) -> Waited {
     let o = conn.opts;
-    let mut limit = o.timeout;
-    if !o.limits.header_timeout.is_zero() {
-        limit = limit.min(o.limits.header_timeout);
-    }
+    let mut limit = first_wait(o);
     let closed_already = conn.closing.is_closed();
     if closed_already {
         limit = limit.min(o.keep_alive_timeout);
