@@ -246,42 +246,41 @@ fn alpn_h2_over_tls() {
     });
 }
 
-/// A graceful restart sends GOAWAY: the stream in flight finishes with its response, and
-/// the connection then ends.
+/// A graceful restart sends GOAWAY (RFC 9113 §6.8, NO_ERROR): the stream in flight
+/// finishes with its whole response, then the connection ends.
 #[test]
 fn graceful_restart_sends_goaway_and_finishes_streams() {
-    let srv = Server::start_with("event", PROTOCOLS, &["--handler", "blocking"]);
-    rt().block_on(async {
-        let (mut client, conn) = h2c(srv.addr).await;
-        assert_eq!(get(&mut client, "/").await.0, 200);
-        let mut c = client.clone();
-        let slow = tokio::spawn(async move { get(&mut c, "/sleep?ms=2000").await });
-        // The restart begins once the slow stream's handler runs on a worker thread: the
-        // scoreboard then counts it busy beside the status request itself.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let busy: u32 = srv
-                .status()
-                .get("BusyWorkers")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            if busy >= 2 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the slow stream never started");
-        }
-        srv.signal(libc::SIGUSR1);
-        let (status, body) = tokio::time::timeout(Duration::from_secs(10), slow)
-            .await
-            .expect("the open stream did not finish")
-            .unwrap();
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        // The connection ends (GOAWAY, then close) without the client closing it.
-        drop(client);
-        let ended = tokio::time::timeout(Duration::from_secs(10), conn).await;
-        assert!(ended.is_ok(), "the connection did not end after GOAWAY");
-    });
+    // A long KeepAliveTimeout: the connection must end because of the GOAWAY, not idle.
+    let conf = format!("{PROTOCOLS}KeepAliveTimeout 30\n");
+    let srv = Server::start_with("event", &conf, &["--handler", "blocking"]);
+    let mut t = raw(srv.addr);
+    let mut block = vec![0x82, 0x86, 0x04, 14];
+    block.extend_from_slice(b"/sleep?ms=2000");
+    block.extend_from_slice(&[0x01, 9]);
+    block.extend_from_slice(b"localhost");
+    t.write_all(&frame(HEADERS, END_HEADERS | END_STREAM, 1, &block))
+        .unwrap();
+    // The restart begins once the slow stream's handler runs on a worker thread: the
+    // scoreboard then counts it busy beside the status request itself.
+    assert!(
+        wait_until(Duration::from_secs(10), || srv
+            .status()
+            .get("BusyWorkers")
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+            >= 2),
+        "the slow stream never started"
+    );
+    srv.signal(libc::SIGUSR1);
+    let seen = read_frames(&mut t, Duration::from_secs(15), |s| s.closed);
+    assert_eq!(seen.goaway, Some(0), "no GOAWAY NO_ERROR: {seen:?}");
+    assert_eq!(
+        seen.headers,
+        vec![1],
+        "the open stream was not answered: {seen:?}"
+    );
+    assert_eq!(seen.status, vec![0x88], "not a 200: {seen:?}");
+    assert!(seen.closed, "the connection did not end: {seen:?}");
 }
 
 // ---- hostile clients, frame by frame ----
