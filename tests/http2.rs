@@ -565,3 +565,22 @@ fn zero_window_stall_is_bounded() {
     }
     assert!(children_rss(&srv) < before + 8 * 1024);
 }
+
+/// The scoreboard's Protocol column says `HTTP/2` for the worker holding an HTTP/2
+/// connection (worker: a connection per thread), `HTTP/1.1` for the status request.
+#[test]
+fn scoreboard_shows_http2() {
+    let srv = Server::start_with("worker", PROTOCOLS, &["--handler", "blocking"]);
+    rt().block_on(async {
+        let (mut client, _conn) = h2c(srv.addr).await;
+        assert_eq!(get(&mut client, "/").await.0, 200);
+        let json = common::client::get(srv.addr, "/server-status?json")
+            .unwrap()
+            .body_text();
+        assert!(
+            json.contains(r#""protocol":"HTTP/2""#),
+            "no HTTP/2 worker in {json}"
+        );
+        assert!(json.contains(r#""protocol":"HTTP/1.1""#), "{json}");
+    });
+}
