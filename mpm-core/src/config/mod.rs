@@ -101,12 +101,16 @@ pub struct Directives {
     pub log_level: Option<LogLevel>,
     /// SSLEngine on|off (mod_ssl; server-wide): `on` makes every listener speak TLS,
     /// `off` none; unset: the listeners whose `Listen` says `https`
+    #[serde(rename = "SSLEngine")]
     pub ssl_engine: Option<bool>,
     /// SSLCertificateFile: PEM certificate chain, leaf first
+    #[serde(rename = "SSLCertificateFile")]
     pub ssl_certificate_file: Option<PathBuf>,
     /// SSLCertificateKeyFile: PEM private key
+    #[serde(rename = "SSLCertificateKeyFile")]
     pub ssl_certificate_key_file: Option<PathBuf>,
     /// SSLProtocol, its words (`all -TLSv1.2`; see [`crate::tls::TlsVersions::parse`])
+    #[serde(rename = "SSLProtocol")]
     pub ssl_protocol: Option<Vec<String>>,
     /// Protocols (`h2 h2c http/1.1`; unset: `http/1.1`)
     pub protocols: Option<Vec<String>>,
