@@ -584,3 +584,34 @@ fn scoreboard_shows_http2() {
         assert!(json.contains(r#""protocol":"HTTP/1.1""#), "{json}");
     });
 }
+
+/// `H2MaxSessionStreams` and `H2WindowSize` are what the server's SETTINGS announce
+/// (SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_INITIAL_WINDOW_SIZE; RFC 9113 §6.5.2), with
+/// a bounded header list (SETTINGS_MAX_HEADER_LIST_SIZE).
+#[test]
+fn settings_follow_the_directives() {
+    let conf = format!("{PROTOCOLS}H2MaxSessionStreams 7\nH2WindowSize 32768\n");
+    let srv = Server::start_with("event", &conf, &["--handler", "async"]);
+    let mut t = raw(srv.addr);
+    let mut head = [0u8; 9];
+    t.read_exact(&mut head).unwrap();
+    assert_eq!(head[3], SETTINGS, "first frame is not SETTINGS: {head:?}");
+    let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
+    let mut payload = vec![0u8; len];
+    t.read_exact(&mut payload).unwrap();
+    let settings: std::collections::HashMap<u16, u32> = payload
+        .chunks_exact(6)
+        .map(|c| {
+            (
+                u16::from_be_bytes([c[0], c[1]]),
+                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+            )
+        })
+        .collect();
+    assert_eq!(settings.get(&3), Some(&7), "{settings:?}");
+    assert_eq!(settings.get(&4), Some(&32768), "{settings:?}");
+    assert!(
+        settings.get(&6).is_some_and(|&n| n <= 64 * 1024),
+        "{settings:?}"
+    );
+}
