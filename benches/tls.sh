@@ -187,8 +187,8 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     ssl_session_cache shared:SSL:1m;
     server {
-        listen 127.0.0.1:$port ssl;
-        http2 on;
+        # The `listen … http2` form: nginx before 1.25.1 knows no `http2 on`.
+        listen 127.0.0.1:$port ssl http2;
         ssl_certificate $WORK/cert.pem;
         ssl_certificate_key $WORK/key.pem;
         location / { default_type text/plain; return 200 "Hello, world!\n"; }
