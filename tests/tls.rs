@@ -445,3 +445,58 @@ fn stalled_handshake_is_cut_at_the_header_deadline() {
         assert!(waited < Duration::from_secs(4), "cut only after {waited:?}");
     }
 }
+
+/// A binary upgrade (SIGUSR2) hands the listening sockets to a new master: the TLS
+/// listener still speaks TLS there (the adopted socket is matched to its `Listen …
+/// https`), served by the new master's children.
+#[test]
+fn tls_listener_survives_a_binary_upgrade() {
+    let certs = tempfile::tempdir().unwrap();
+    let (root, cert, key) = make_cert(certs.path(), "a");
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("httpd-bin");
+    std::fs::copy(common::httpd_path(), &exe).unwrap();
+    let mut srv = Server::start_in(dir, &exe, "event", &tls_conf(&cert, &key), &[], &[]);
+    let addr = tls_addr(&srv);
+    let config = client(&root, None);
+    let mut s = connect(addr, &config);
+    assert!(get(&mut s, "/").contains("Hello, world!"));
+    let old = srv.pid();
+    srv.signal(libc::SIGUSR2);
+    let pid_file = srv.pid_file();
+    let mut new_pid = None;
+    let took_over = wait_until(Duration::from_secs(30), || {
+        new_pid = cmd::read_pid(&pid_file).filter(|&p| p != old && common::procs::alive(p));
+        new_pid.is_some()
+    });
+    // Stops the new master (not our child) however the test ends.
+    struct Reaper(Option<i32>);
+    impl Drop for Reaper {
+        fn drop(&mut self) {
+            if let Some(pid) = self.0 {
+                let children = common::procs::children_of(pid);
+                common::procs::kill(pid, libc::SIGTERM);
+                if !wait_until(Duration::from_secs(12), || !common::procs::alive(pid)) {
+                    common::procs::kill(pid, libc::SIGKILL);
+                }
+                for c in children {
+                    common::procs::kill(c, libc::SIGKILL);
+                }
+            }
+        }
+    }
+    let _reaper = Reaper(new_pid);
+    assert!(took_over, "no new master; log:\n{}", srv.log());
+    assert!(
+        srv.wait_exit(Duration::from_secs(30)),
+        "old master did not exit; log:\n{}",
+        srv.log()
+    );
+    let mut s = connect(addr, &config);
+    let child: i32 = body(&get(&mut s, "/pid")).trim().parse().unwrap();
+    assert_eq!(
+        common::procs::stat(child).map(|s| s.0),
+        new_pid,
+        "served by a child of the new master"
+    );
+}

@@ -268,6 +268,24 @@ pub fn bind_all(specs: &[ListenSpec], opts: BindOptions) -> Result<Vec<Listener>
     Ok(out)
 }
 
+/// Mark the adopted sockets (systemd's, or those a binary upgrade handed over) whose
+/// `Listen` says `https`: the same address, or the same port of an unspecified address;
+/// a `:0` spec matches the socket at its position when there are as many sockets as specs
+/// (a binary upgrade passes them in the order they were bound).
+pub fn mark_https(adopted: &mut [Listener], specs: &[ListenSpec]) {
+    let positional = adopted.len() == specs.len();
+    for (i, l) in adopted.iter_mut().enumerate() {
+        let a = l.local_addr;
+        l.https = specs.iter().any(|s| {
+            s.https
+                && (s.addr == a
+                    || (s.addr.port() == a.port()
+                        && s.addr.ip().is_unspecified()
+                        && s.addr.is_ipv4() == a.is_ipv4()))
+        }) || (positional && specs[i].https && specs[i].addr.port() == 0);
+    }
+}
+
 /// Put every listener in non-blocking (`true`) or blocking (`false`) mode.
 ///
 /// Apache makes listeners non-blocking when a process polls several of them, so a
