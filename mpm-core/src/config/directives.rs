@@ -598,6 +598,16 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
             ));
         }
         Action::Protocols => {
+            let wants_h2 = d
+                .args
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case("h2") || a.eq_ignore_ascii_case("h2c"));
+            if wants_h2 && !crate::http::HTTP2_COMPILED_IN {
+                out.notices.push(format!(
+                    "{}Protocols h2/h2c: HTTP/2 is not compiled in (cargo feature `http2`); only http/1.1 is offered",
+                    location(d)
+                ));
+            }
             out.directives.protocols = Some(d.args.clone());
         }
         Action::H2MaxSessionStreams | Action::H2WindowSize => {
