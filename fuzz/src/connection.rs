@@ -74,6 +74,8 @@ pub fn options(flags: u8) -> HttpOptions {
         max_body: limit as usize,
         body_limit: Some(limit),
         limits: limits(flags),
+        tls: None,
+        http2: Default::default(),
     }
 }
 

@@ -72,6 +72,8 @@ fn fuzz_options() -> HttpOptions {
             body_timeout_max: Duration::from_secs(1),
             body_min_rate: 500,
         },
+        tls: None,
+        http2: Default::default(),
     }
 }
 

@@ -59,6 +59,12 @@ impl<'a> ChildContext<'a> {
         ChildSlots::new(self.scoreboard.clone(), self.slot)
     }
 
+    /// The scoreboard itself (the TLS ticket keys live in its mapping).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn scoreboard(&self) -> &'a Scoreboard {
+        self.scoreboard
+    }
+
     /// The listening sockets, bound by the master.
     pub fn listeners(&self) -> &'a [Listener] {
         self.listeners

@@ -60,6 +60,7 @@ mod slots;
 pub mod status;
 pub mod status_page;
 mod sys;
+pub mod tls;
 pub mod upgrade;
 
 pub use child::ChildContext;

@@ -2,7 +2,7 @@
 //!
 //! * [`ListenSpec`] parses what a `Listen` directive takes: `80` (all IPv4 addresses),
 //!   `127.0.0.1:8080`, `*:80`, `[::1]:8080`, `[::]:80`, optionally followed by a protocol
-//!   word (`http` or `https`, accepted and not stored). Host names are refused: we never
+//!   word (`http`, or `https`: TLS on that listener, with the `tls` feature). Host names are refused: we never
 //!   resolve names at startup (a DNS hiccup must not decide which address a server binds).
 //!   Port `0` is accepted (Apache refuses it) and means "any free port", which embedding
 //!   programs and tests need; [`Listener::local_addr`] then reports the real port.
@@ -21,24 +21,32 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::{AsFd, AsRawFd};
 use std::str::FromStr;
 
-/// One `Listen` directive: `80`, `127.0.0.1:8080`, `[::1]:8080` (an optional protocol
-/// argument such as `http` is accepted and ignored).
+/// One `Listen` directive: `80`, `127.0.0.1:8080`, `[::1]:8080`, with an optional
+/// protocol: `http` (the default) or `https` (TLS on this listener; needs the `tls`
+/// feature and a certificate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListenSpec {
     /// The address to bind; a bare port means all IPv4 addresses.
     pub addr: SocketAddr,
+    /// `Listen … https`: connections on this listener speak TLS.
+    pub https: bool,
 }
 
 impl ListenSpec {
-    /// A spec for an address given in code.
+    /// A spec for an address given in code (plain HTTP).
     pub fn new(addr: SocketAddr) -> ListenSpec {
-        ListenSpec { addr }
+        ListenSpec { addr, https: false }
+    }
+
+    /// A spec for a TLS listener given in code (`Listen addr https`).
+    pub fn https(addr: SocketAddr) -> ListenSpec {
+        ListenSpec { addr, https: true }
     }
 }
 
 impl From<SocketAddr> for ListenSpec {
     fn from(addr: SocketAddr) -> Self {
-        ListenSpec { addr }
+        ListenSpec::new(addr)
     }
 }
 
@@ -124,8 +132,11 @@ impl FromStr for ListenSpec {
         let Some(addr) = words.next() else {
             return Err(format!("Listen requires an address ({FORMS})"));
         };
+        let mut https = false;
         if let Some(proto) = words.next() {
-            if !proto.eq_ignore_ascii_case("http") && !proto.eq_ignore_ascii_case("https") {
+            if proto.eq_ignore_ascii_case("https") {
+                https = true;
+            } else if !proto.eq_ignore_ascii_case("http") {
                 return Err(format!(
                     "Listen {addr} {proto}: unsupported protocol '{proto}' (expected http or https)"
                 ));
@@ -139,13 +150,18 @@ impl FromStr for ListenSpec {
         }
         Ok(ListenSpec {
             addr: parse_addr(addr)?,
+            https,
         })
     }
 }
 
 impl fmt::Display for ListenSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.addr)
+        write!(f, "{}", self.addr)?;
+        if self.https {
+            f.write_str(" https")?;
+        }
+        Ok(())
     }
 }
 
@@ -188,6 +204,9 @@ pub struct Listener {
     pub socket: TcpListener,
     /// The address it is actually bound to (the real port when `:0` was asked).
     pub local_addr: SocketAddr,
+    /// Its `Listen` said `https`: connections accepted here speak TLS (false for sockets
+    /// adopted from systemd).
+    pub https: bool,
 }
 
 impl Listener {
@@ -196,6 +215,7 @@ impl Listener {
         Ok(Listener {
             socket: self.socket.try_clone()?,
             local_addr: self.local_addr,
+            https: self.https,
         })
     }
 }
@@ -217,7 +237,11 @@ fn bind_one(addr: SocketAddr, opts: BindOptions) -> io::Result<Listener> {
     socket.set_nonblocking(false)?;
     let socket: TcpListener = socket.into();
     let local_addr = socket.local_addr()?;
-    Ok(Listener { socket, local_addr })
+    Ok(Listener {
+        socket,
+        local_addr,
+        https: false,
+    })
 }
 
 /// Bind every spec, in order; a failure names the address and the OS error.
@@ -233,14 +257,33 @@ pub fn bind_all(specs: &[ListenSpec], opts: BindOptions) -> Result<Vec<Listener>
             continue;
         }
         seen.push(spec.addr);
-        let l = bind_one(spec.addr, opts).map_err(|source| Error::Bind {
+        let mut l = bind_one(spec.addr, opts).map_err(|source| Error::Bind {
             addr: spec.addr,
             source,
         })?;
+        l.https = spec.https;
         tracing::debug!(addr = %l.local_addr, "listening");
         out.push(l);
     }
     Ok(out)
+}
+
+/// Mark the adopted sockets (systemd's, or those a binary upgrade handed over) whose
+/// `Listen` says `https`: the same address, or the same port of an unspecified address;
+/// a `:0` spec matches the socket at its position when there are as many sockets as specs
+/// (a binary upgrade passes them in the order they were bound).
+pub fn mark_https(adopted: &mut [Listener], specs: &[ListenSpec]) {
+    let positional = adopted.len() == specs.len();
+    for (i, l) in adopted.iter_mut().enumerate() {
+        let a = l.local_addr;
+        l.https = specs.iter().any(|s| {
+            s.https
+                && (s.addr == a
+                    || (s.addr.port() == a.port()
+                        && s.addr.ip().is_unspecified()
+                        && s.addr.is_ipv4() == a.is_ipv4()))
+        }) || (positional && specs[i].https && specs[i].addr.port() == 0);
+    }
 }
 
 /// Put every listener in non-blocking (`true`) or blocking (`false`) mode.
@@ -356,6 +399,7 @@ pub fn adopt_systemd() -> Result<Option<Vec<Listener>>> {
         out.push(Listener {
             socket: socket.into(),
             local_addr,
+            https: false,
         });
     }
     unset_activation_env();

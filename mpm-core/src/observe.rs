@@ -57,6 +57,12 @@ impl ConnObserver for SlotObserver {
     fn request_line(&self, line: &str) {
         let w = self.slots.worker(self.thread);
         w.set_request(line);
+        // The Protocol column, as Apache's: the request line's version, `HTTP/2` for h2.
+        w.set_protocol(match line.rsplit(' ').next() {
+            Some("HTTP/2.0") => "HTTP/2",
+            Some(v) if v.starts_with("HTTP/") => v,
+            _ => "",
+        });
         w.start_request();
     }
 

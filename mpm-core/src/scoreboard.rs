@@ -12,6 +12,8 @@
 //!                                 quiescing, not_accepting, connection counters
 //! worker[ServerLimit][ThreadLimit] 8-byte aligned records: status letter, counters,
 //!                                 times, text (client, request, vhost, protocol)
+//! tickets       (128 bytes)       TLS session-ticket keys: current and previous, under
+//!                                 a seqlock written by the master only
 //! ```
 //!
 //! Counters use relaxed atomics and are written only by the thread that owns the slot (the
@@ -105,7 +107,7 @@ impl WorkerStatus {
 /// The magic number at the start of the mapping (`"MPMSCORE"` in little-endian bytes).
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPMSCORE");
 /// The version of the binary layout described in the module documentation.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 /// Bytes kept of the request line (Apache keeps the first 63 characters).
 pub const REQUEST_MAX: usize = 63;
 /// Bytes kept of the client address.
@@ -186,7 +188,27 @@ shm_record! {
     }
 }
 
+shm_record! {
+    /// The TLS session-ticket keys (feature `tls`): written by the master alone (a
+    /// seqlock: `seq` is odd while it writes), read by every child on each ticket it seals
+    /// or opens. A key is 48 bytes: a 16-byte name, then a 32-byte AEAD key.
+    struct TicketRecord {
+        seq: AtomicU64,
+        current: [AtomicU64; 6],
+        previous: [AtomicU64; 6],
+        /// Bit 0: `current` is set; bit 1: `previous` is set.
+        present: AtomicU64,
+        /// Unix seconds of the last rotation.
+        rotated_at: AtomicU64,
+        reserved: AtomicU64,
+    }
+}
+
+/// One session-ticket key as kept in the mapping: a 16-byte name, a 32-byte key.
+pub(crate) type TicketKey = [u8; 48];
+
 const HEADER_SIZE: usize = 256;
+const TICKETS_SIZE: usize = size_of::<TicketRecord>();
 const PROCESS_SIZE: usize = size_of::<ProcessRecord>();
 const WORKER_SIZE: usize = size_of::<WorkerRecord>();
 const _: () = assert!(size_of::<Header>() <= HEADER_SIZE);
@@ -358,7 +380,76 @@ impl Scoreboard {
         let tl = usize::try_from(thread_limit).ok()?;
         let procs = sl.checked_mul(PROCESS_SIZE)?;
         let workers = sl.checked_mul(tl)?.checked_mul(WORKER_SIZE)?;
-        HEADER_SIZE.checked_add(procs)?.checked_add(workers)
+        HEADER_SIZE
+            .checked_add(procs)?
+            .checked_add(workers)?
+            .checked_add(TICKETS_SIZE)
+    }
+
+    fn tickets(&self) -> &TicketRecord {
+        let base = HEADER_SIZE
+            + self.server_limit as usize * PROCESS_SIZE
+            + self.server_limit as usize * self.thread_limit as usize * WORKER_SIZE;
+        self.shm.record(base)
+    }
+
+    /// Install new session-ticket keys (the master only: one writer). Readers never wait:
+    /// one that sees a write in progress retries.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn set_ticket_keys(&self, current: &TicketKey, previous: Option<&TicketKey>) {
+        let t = self.tickets();
+        let seq = t.seq.load(Relaxed);
+        t.seq.store(seq.wrapping_add(1) | 1, Relaxed);
+        std::sync::atomic::fence(Release);
+        let put = |dst: &[AtomicU64; 6], src: &TicketKey| {
+            for (d, c) in dst.iter().zip(src.chunks_exact(8)) {
+                d.store(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])), Relaxed);
+            }
+        };
+        put(&t.current, current);
+        if let Some(p) = previous {
+            put(&t.previous, p);
+        }
+        t.present
+            .store(1 | if previous.is_some() { 2 } else { 0 }, Relaxed);
+        t.rotated_at.store(
+            SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Relaxed,
+        );
+        t.seq.store((seq | 1).wrapping_add(1), Release);
+    }
+
+    /// The session-ticket keys: `(current, previous)`, `None` before the master set any.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn ticket_keys(&self) -> Option<(TicketKey, Option<TicketKey>)> {
+        let t = self.tickets();
+        let get = |src: &[AtomicU64; 6]| {
+            let mut k = [0u8; 48];
+            for (c, s) in k.chunks_exact_mut(8).zip(src.iter()) {
+                c.copy_from_slice(&s.load(Relaxed).to_le_bytes());
+            }
+            k
+        };
+        for _ in 0..SEQ_RETRIES * 64 {
+            let before = t.seq.load(Acquire);
+            if before & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let present = t.present.load(Relaxed);
+            let current = get(&t.current);
+            let previous = get(&t.previous);
+            std::sync::atomic::fence(Acquire);
+            if t.seq.load(Relaxed) == before {
+                if present & 1 == 0 {
+                    return None;
+                }
+                return Some((current, (present & 2 != 0).then_some(previous)));
+            }
+        }
+        None
     }
 
     fn header(&self) -> &Header {
@@ -1245,7 +1336,7 @@ mod tests {
         assert_eq!(WORKER_SIZE % 8, 0);
         assert_eq!(
             Scoreboard::mapping_size(2, 3),
-            Some(HEADER_SIZE + 2 * PROCESS_SIZE + 6 * WORKER_SIZE)
+            Some(HEADER_SIZE + 2 * PROCESS_SIZE + 6 * WORKER_SIZE + TICKETS_SIZE)
         );
         assert_eq!(Scoreboard::mapping_size(u32::MAX, u32::MAX), None);
     }

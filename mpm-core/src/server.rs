@@ -37,7 +37,10 @@ impl Server {
             tracing::info!("{n}");
         }
         let listeners = match listen::adopt_systemd()? {
-            Some(adopted) if !adopted.is_empty() => adopted,
+            Some(mut adopted) if !adopted.is_empty() => {
+                listen::mark_https(&mut adopted, &config.listen);
+                adopted
+            }
             _ => {
                 let opts = BindOptions {
                     backlog: config.limits.listen_backlog,

@@ -91,7 +91,7 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     // fraction, as documented for the directive.
     let factor = limits.async_request_worker_factor;
     // Shared by every connection task of this child (one copy, not one per connection).
-    let opts = Rc::new(HttpOptions::from_config(ctx.config()));
+    let opts = Rc::new(HttpOptions::for_child(ctx));
     let closing = Closing::default();
     let shared = Rc::new(Shared {
         slots: ctx.slots(),

@@ -28,7 +28,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
         }
     };
     let observer = SlotObserver::new(ctx.slots(), 0);
-    let opts = HttpOptions::from_config(ctx.config());
+    let opts = HttpOptions::for_child(&ctx);
     // The handler runs on this runtime's only thread, so a task cannot flip `closing`
     // while it runs: the probe lets a graceful stop that arrived meanwhile make this
     // response the connection's last (Connection: close), as Apache's sync path does.

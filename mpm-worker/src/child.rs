@@ -28,7 +28,7 @@ pub(crate) fn run(ctx: ChildContext<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let opts = HttpOptions::from_config(ctx.config());
+    let opts = HttpOptions::for_child(&ctx);
     let closing = Closing::default();
     // The listener takes an idle worker's token before each accept.
     let (listener, ends) = handoff::<Conn>(tpc);

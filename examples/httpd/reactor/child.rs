@@ -51,7 +51,7 @@ async fn serve(ctx: &ChildContext<'_>) -> i32 {
             return exit::CHILD_SICK;
         }
     };
-    let opts = Rc::new(HttpOptions::from_config(ctx.config()));
+    let opts = Rc::new(HttpOptions::for_child(ctx));
     let mode = ctx.handler().body_mode();
     let closing = Closing::default();
     let load = Arc::new(Load::new(ctx.slots()));

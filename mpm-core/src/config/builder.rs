@@ -151,6 +151,31 @@ impl ConfigBuilder {
         self
     }
 
+    /// `SSLCertificateFile` and `SSLCertificateKeyFile`: the PEM certificate chain and its
+    /// private key, for the listeners that speak TLS (`listen("… https")`). Loaded and
+    /// checked by [`build`](Self::build) (feature `tls`).
+    pub fn ssl_certificate(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.directives.ssl_certificate_file = Some(cert.into());
+        self.directives.ssl_certificate_key_file = Some(key.into());
+        self
+    }
+
+    /// `SSLEngine on|off`: on, every listener speaks TLS; off, none.
+    pub fn ssl_engine(mut self, on: bool) -> Self {
+        self.directives.ssl_engine = Some(on);
+        self
+    }
+
+    /// `SSLProtocol` as its words, e.g. `"-all +TLSv1.3"`.
+    pub fn ssl_protocol(mut self, words: &str) -> Self {
+        let words: Vec<String> = words.split_whitespace().map(String::from).collect();
+        match crate::tls::TlsVersions::parse(&words) {
+            Ok(_) => self.directives.ssl_protocol = Some(words),
+            Err(message) => self.error("SSLProtocol", message),
+        }
+        self
+    }
+
     /// User.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.directives.user = Some(user.into());

@@ -179,6 +179,22 @@ pub enum Action {
     ErrorLog,
     /// LogLevel (Apache's keywords; per-module `mod:level` words get a notice).
     LogLevel,
+    /// SSLEngine on|off.
+    SslEngine,
+    /// SSLCertificateFile.
+    SslCertificateFile,
+    /// SSLCertificateKeyFile.
+    SslCertificateKeyFile,
+    /// SSLProtocol.
+    SslProtocol,
+    /// SSLCipherSuite: accepted with a notice (rustls chooses its suites).
+    SslCipherSuite,
+    /// Protocols (h2, h2c, http/1.1).
+    Protocols,
+    /// H2MaxSessionStreams.
+    H2MaxSessionStreams,
+    /// H2WindowSize.
+    H2WindowSize,
     /// Accepted with a notice because it means nothing here; the text says why.
     Ignored(&'static str),
 }
@@ -292,6 +308,14 @@ pub const SPECS: &[Spec] = &[
     other("ErrorLog", 1, 1, Action::ErrorLog, "The filename of the error log"),
     other("LogLevel", 1, usize::MAX, Action::LogLevel, "Level of verbosity in error logging"),
     other("RequestReadTimeout", 1, 3, Action::ReadTimeout, "Set various timeout parameters for reading request headers and body"),
+    other("SSLEngine", 1, 1, Action::SslEngine, "SSL switch for the protocol engine (server-wide here)"),
+    other("SSLCertificateFile", 1, 1, Action::SslCertificateFile, "SSL Server Certificate file ('/path/to/file' - PEM encoded)"),
+    other("SSLCertificateKeyFile", 1, 1, Action::SslCertificateKeyFile, "SSL Server Private Key file ('/path/to/file' - PEM encoded)"),
+    other("SSLProtocol", 1, usize::MAX, Action::SslProtocol, "Enable or disable various SSL protocols ('[+-][TLSv1.2|TLSv1.3] ...' - see manual)"),
+    other("SSLCipherSuite", 1, 2, Action::SslCipherSuite, "Colon-delimited list of permitted SSL Ciphers (rustls decides here)"),
+    other("Protocols", 1, usize::MAX, Action::Protocols, "Controls which protocols are allowed (h2, h2c, http/1.1)"),
+    other("H2MaxSessionStreams", 1, 1, Action::H2MaxSessionStreams, "maximum number of open streams per session"),
+    other("H2WindowSize", 1, 1, Action::H2WindowSize, "window size on client DATA"),
     ignored("MaxMemFree", 1, 1, "memory is managed by Rust's allocator, not APR pools"),
     ignored("ThreadStackSize", 1, 1, "threads use the Rust runtime's default stack size"),
     ignored("ScoreBoardFile", 1, 1, "the scoreboard is always anonymous shared memory"),
@@ -506,7 +530,7 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
                     (Stage::Header, t) => set.header = Some(t),
                     (Stage::Body, t) => set.body = Some(t),
                     (Stage::Handshake, _) => out.notices.push(format!(
-                        "{}RequestReadTimeout handshake=… is accepted and ignored: there is no TLS here",
+                        "{}RequestReadTimeout handshake=… is accepted and ignored: the TLS handshake runs under the header deadline",
                         location(d)
                     )),
                 }
@@ -528,6 +552,80 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
                 }
             }
         }
+        Action::SslEngine => {
+            no_tls(spec.name)?;
+            let on = if arg.eq_ignore_ascii_case("on") {
+                true
+            } else if arg.eq_ignore_ascii_case("off") {
+                false
+            } else {
+                return Err(format!(
+                    "SSLEngine must be On or Off, not '{arg}' (optional/addr:port forms are not supported)"
+                ));
+            };
+            out.directives.ssl_engine = Some(on);
+        }
+        Action::SslCertificateFile | Action::SslCertificateKeyFile => {
+            no_tls(spec.name)?;
+            let path = resolve(d, arg);
+            // Read it now, so that a missing or unreadable file is reported at its line;
+            // the chain and key are parsed and matched when the configuration is
+            // validated.
+            if let Err(e) = std::fs::File::open(&path) {
+                return Err(format!(
+                    "{} '{}' does not exist or is not readable: {e} (errno {})",
+                    spec.name,
+                    path.display(),
+                    e.raw_os_error().unwrap_or(0)
+                ));
+            }
+            if spec.action == Action::SslCertificateFile {
+                out.directives.ssl_certificate_file = Some(path);
+            } else {
+                out.directives.ssl_certificate_key_file = Some(path);
+            }
+        }
+        Action::SslProtocol => {
+            no_tls(spec.name)?;
+            crate::tls::TlsVersions::parse(&d.args)?;
+            out.directives.ssl_protocol = Some(d.args.clone());
+        }
+        Action::SslCipherSuite => {
+            no_tls(spec.name)?;
+            out.notices.push(format!(
+                "{}SSLCipherSuite is accepted and ignored: rustls offers its own safe suites (AEAD with forward secrecy only)",
+                location(d)
+            ));
+        }
+        Action::Protocols => {
+            let wants_h2 = d
+                .args
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case("h2") || a.eq_ignore_ascii_case("h2c"));
+            if wants_h2 && !crate::http::HTTP2_COMPILED_IN {
+                out.notices.push(format!(
+                    "{}Protocols h2/h2c: HTTP/2 is not compiled in (cargo feature `http2`); only http/1.1 is offered",
+                    location(d)
+                ));
+            }
+            out.directives.protocols = Some(d.args.clone());
+        }
+        Action::H2MaxSessionStreams | Action::H2WindowSize => {
+            if !crate::http::HTTP2_COMPILED_IN {
+                return Err(format!(
+                    "Invalid command '{}': HTTP/2 is not compiled in (cargo feature `http2`); put it inside <IfModule http2_module>",
+                    spec.name
+                ));
+            }
+            let v: i64 = arg
+                .parse()
+                .map_err(|_| format!("argument '{arg}' is not a whole number"))?;
+            if spec.action == Action::H2MaxSessionStreams {
+                out.directives.h2_max_session_streams = Some(v);
+            } else {
+                out.directives.h2_window_size = Some(v);
+            }
+        }
         Action::Ignored(why) => {
             out.notices.push(format!(
                 "{}{} is accepted and ignored: {why}",
@@ -544,6 +642,29 @@ fn apply_one(kind: MpmKind, d: &Located, out: &mut Applied) -> Result<(), String
         ));
     }
     Ok(())
+}
+
+/// Refuse an SSL directive when TLS is not compiled in (as Apache refuses mod_ssl's
+/// directives without the module).
+fn no_tls(name: &str) -> Result<(), String> {
+    if crate::tls::COMPILED_IN {
+        Ok(())
+    } else {
+        Err(format!(
+            "Invalid command '{name}': TLS is not compiled in (cargo feature `tls`); put it inside <IfModule ssl_module>"
+        ))
+    }
+}
+
+/// A path argument: relative ones from the directory of the file that says it.
+fn resolve(d: &Located, arg: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(arg);
+    match (&d.file, p.is_relative()) {
+        (Some(f), true) => f
+            .parent()
+            .map_or_else(|| p.to_path_buf(), |dir| dir.join(p)),
+        _ => p.to_path_buf(),
+    }
 }
 
 /// The checks of the file path, for directives that came from serde or code: fields of

@@ -99,6 +99,25 @@ pub struct Directives {
     pub error_log: Option<PathBuf>,
     /// LogLevel (unset: warn); honoured by [`crate::log::install`]
     pub log_level: Option<LogLevel>,
+    /// SSLEngine on|off (mod_ssl; server-wide): `on` makes every listener speak TLS,
+    /// `off` none; unset: the listeners whose `Listen` says `https`
+    #[serde(rename = "SSLEngine")]
+    pub ssl_engine: Option<bool>,
+    /// SSLCertificateFile: PEM certificate chain, leaf first
+    #[serde(rename = "SSLCertificateFile")]
+    pub ssl_certificate_file: Option<PathBuf>,
+    /// SSLCertificateKeyFile: PEM private key
+    #[serde(rename = "SSLCertificateKeyFile")]
+    pub ssl_certificate_key_file: Option<PathBuf>,
+    /// SSLProtocol, its words (`all -TLSv1.2`; see [`crate::tls::TlsVersions::parse`])
+    #[serde(rename = "SSLProtocol")]
+    pub ssl_protocol: Option<Vec<String>>,
+    /// Protocols (`h2 h2c http/1.1`; unset: `http/1.1`)
+    pub protocols: Option<Vec<String>>,
+    /// H2MaxSessionStreams (mod_http2; default 100)
+    pub h2_max_session_streams: Option<i64>,
+    /// H2WindowSize, bytes (mod_http2; default 65535)
+    pub h2_window_size: Option<i64>,
 }
 
 /// Everything a server needs to run, validated.
@@ -151,6 +170,16 @@ pub struct ServerConfig {
     /// LogLevel: the least severe level [`crate::log::install`] writes (default warn).
     #[serde(default)]
     pub log_level: LogLevel,
+    /// TLS (mod_ssl's directives), when some listener speaks it.
+    #[serde(default)]
+    pub tls: Option<crate::tls::TlsSettings>,
+    /// `Protocols` and mod_http2's limits.
+    #[serde(default)]
+    pub http2: Http2Settings,
+    /// The certificate and key [`ServerConfig::tls`] names, loaded when the configuration
+    /// was validated (with the `tls` feature); not serialised.
+    #[serde(skip)]
+    pub tls_material: crate::tls::TlsMaterial,
     /// Warnings of validation.
     pub warnings: Vec<Warning>,
     /// One-line notices (deprecated aliases, directives accepted but without effect here).
@@ -253,6 +282,7 @@ impl ServerConfig {
         retained: Option<Retained>,
     ) -> Result<ServerConfig, ConfigErrors> {
         let validated = validate(kind, d, retained)?;
+        let (tls, tls_material) = tls_settings(d)?;
         let count = |v: Option<i64>, default: u32| {
             v.map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX))
         };
@@ -293,6 +323,9 @@ impl ServerConfig {
                 .map_or(0, |j| j.unsigned_abs()),
             error_log: d.error_log.clone(),
             log_level: d.log_level.unwrap_or_default(),
+            tls,
+            tls_material,
+            http2: http2_settings(d, kind)?,
             warnings: validated.warnings,
             notices: Vec::new(),
         })
@@ -310,6 +343,156 @@ impl ServerConfig {
             thread_limit: self.limits.thread_limit,
         }
     }
+}
+
+/// `Protocols` and mod_http2's limits, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Http2Settings {
+    /// `h2`: HTTP/2 over TLS, chosen by ALPN (RFC 9113 §3.2).
+    pub h2: bool,
+    /// `h2c`: HTTP/2 in cleartext with prior knowledge (RFC 9113 §3.3).
+    pub h2c: bool,
+    /// `http/1.1`.
+    pub http11: bool,
+    /// `H2MaxSessionStreams`: concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS).
+    pub max_session_streams: u32,
+    /// `H2WindowSize`: each stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE), so the
+    /// request data a connection buffers is at most this × `max_session_streams`.
+    pub window_size: u32,
+}
+
+impl Default for Http2Settings {
+    /// Apache's: `Protocols http/1.1`, 100 streams, a 65535-byte window.
+    fn default() -> Self {
+        Http2Settings {
+            h2: false,
+            h2c: false,
+            http11: true,
+            max_session_streams: 100,
+            window_size: 65_535,
+        }
+    }
+}
+
+fn http2_settings(d: &Directives, kind: MpmKind) -> Result<Http2Settings, ConfigErrors> {
+    let mut s = Http2Settings::default();
+    if let Some(words) = &d.protocols {
+        s.http11 = false;
+        for w in words {
+            match w.to_ascii_lowercase().as_str() {
+                "h2" => s.h2 = true,
+                "h2c" => s.h2c = true,
+                "http/1.1" => s.http11 = true,
+                _ => {
+                    return Err(tls_error(
+                        "Protocols",
+                        format!("Protocols: unknown protocol '{w}' (h2, h2c, http/1.1)"),
+                    ))
+                }
+            }
+        }
+        if !s.http11 {
+            return Err(tls_error(
+                "Protocols",
+                "Protocols without http/1.1 is not supported: every connection starts as HTTP/1.1 or h2".to_string(),
+            ));
+        }
+    }
+    if let Some(n) = d.h2_max_session_streams {
+        s.max_session_streams = u32::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| {
+            tls_error(
+                "H2MaxSessionStreams",
+                format!("H2MaxSessionStreams must be at least 1, not {n}"),
+            )
+        })?;
+    }
+    if let Some(n) = d.h2_window_size {
+        // RFC 9113 §6.9.1: at most 2^31-1.
+        s.window_size = u32::try_from(n)
+            .ok()
+            .filter(|&n| (1024..=0x7fff_ffff).contains(&n))
+            .ok_or_else(|| {
+                tls_error(
+                    "H2WindowSize",
+                    format!("H2WindowSize must be 1024 to 2147483647, not {n}"),
+                )
+            })?;
+    }
+    let _ = kind;
+    Ok(s)
+}
+
+fn tls_error(directive: &str, message: String) -> ConfigErrors {
+    ConfigErrors(vec![crate::error::ConfigError {
+        file: None,
+        line: None,
+        directive: directive.to_string(),
+        message,
+    }])
+}
+
+/// The TLS settings the directives ask for, with the certificate and key loaded (feature
+/// `tls`); `None` when no listener speaks TLS.
+fn tls_settings(
+    d: &Directives,
+) -> Result<(Option<crate::tls::TlsSettings>, crate::tls::TlsMaterial), ConfigErrors> {
+    let none = || (None, crate::tls::TlsMaterial::default());
+    let https = d.listen.iter().find(|l| l.https);
+    let wanted = match d.ssl_engine {
+        Some(false) => {
+            if let Some(l) = https {
+                return Err(tls_error(
+                    "Listen",
+                    format!("Listen {l}: TLS listener with SSLEngine off"),
+                ));
+            }
+            false
+        }
+        Some(true) => true,
+        None => https.is_some(),
+    };
+    if !wanted {
+        return Ok(none());
+    }
+    if !crate::tls::COMPILED_IN {
+        return Err(tls_error(
+            if https.is_some() {
+                "Listen"
+            } else {
+                "SSLEngine"
+            },
+            "TLS is not compiled in (cargo feature `tls`)".to_string(),
+        ));
+    }
+    let (Some(cert), Some(key)) = (&d.ssl_certificate_file, &d.ssl_certificate_key_file) else {
+        let missing = if d.ssl_certificate_file.is_none() {
+            "SSLCertificateFile"
+        } else {
+            "SSLCertificateKeyFile"
+        };
+        return Err(tls_error(
+            missing,
+            format!("{missing} is required: a listener speaks TLS"),
+        ));
+    };
+    let versions = match &d.ssl_protocol {
+        Some(words) => {
+            crate::tls::TlsVersions::parse(words).map_err(|m| tls_error("SSLProtocol", m))?
+        }
+        None => crate::tls::TlsVersions::default(),
+    };
+    let settings = crate::tls::TlsSettings {
+        certificate_file: cert.clone(),
+        certificate_key_file: key.clone(),
+        versions,
+        all_listeners: d.ssl_engine == Some(true),
+    };
+    #[cfg(feature = "tls")]
+    let material =
+        crate::tls::TlsMaterial::load(&settings).map_err(|(dir, m)| tls_error(dir, m))?;
+    #[cfg(not(feature = "tls"))]
+    let material = crate::tls::TlsMaterial::default();
+    Ok((Some(settings), material))
 }
 
 /// DEFAULT_TIMEOUT, seconds.

@@ -62,7 +62,9 @@ impl Located {
 ///
 /// The loaded modules are: the selected MPM (`mpm_X_module` or `X.c`), `core_module`
 /// (`core.c`) and `unixd_module` (`mod_unixd.c`, which provides `User`/`Group`, both
-/// implemented here). Every other module counts as not loaded. Names are compared exactly,
+/// implemented here), `ssl_module` (`mod_ssl.c`) with the `tls` feature and
+/// `http2_module` (`mod_http2.c`) with the `http2` feature. Every other
+/// module counts as not loaded. Names are compared exactly,
 /// as Apache does.
 pub fn module_loaded(kind: MpmKind, name: &str) -> bool {
     name == kind.module_name()
@@ -71,6 +73,8 @@ pub fn module_loaded(kind: MpmKind, name: &str) -> bool {
             name,
             "core_module" | "core.c" | "unixd_module" | "mod_unixd.c"
         )
+        || (crate::tls::COMPILED_IN && matches!(name, "ssl_module" | "mod_ssl.c"))
+        || (crate::http::HTTP2_COMPILED_IN && matches!(name, "http2_module" | "mod_http2.c"))
 }
 
 /// One result of reading, in reading order.

@@ -4,7 +4,7 @@
 //! optionally a maximum (`T-MAX`, which requires `MinRate`) and optionally `,MinRate=R`: each
 //! `R` bytes received extend the stage's deadline by one second, up to the maximum (no
 //! maximum: no cap). `T = 0` disables the stage. `handshake=…` (TLS) is accepted with a
-//! notice: there is no TLS here. A stage not named keeps its default; when the directive is
+//! notice: the TLS handshake runs under the header deadline. A stage not named keeps its default; when the directive is
 //! repeated, each stage takes its last setting.
 
 use serde::{Deserialize, Serialize};

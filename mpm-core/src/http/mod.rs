@@ -18,6 +18,8 @@
 
 mod blocking;
 mod dispatch;
+#[cfg(feature = "http2")]
+mod h2;
 mod lean;
 mod runtime;
 mod service;
@@ -25,6 +27,10 @@ mod service;
 mod tower;
 
 pub use blocking::serve_lean_blocking;
+
+/// Whether HTTP/2 is compiled in (the `http2` feature): `<IfModule http2_module>` is true
+/// then.
+pub const HTTP2_COMPILED_IN: bool = cfg!(feature = "http2");
 pub use dispatch::{reply_async, reply_blocking, reply_service, reply_stream};
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -252,6 +258,12 @@ pub struct HttpOptions {
     pub body_limit: Option<u64>,
     /// Request-size limits and read deadlines (mod_reqtimeout / LimitRequest* directives).
     pub limits: RequestLimits,
+    /// TLS on the listeners that speak it (`Listen … https`, `SSLEngine on`): set by
+    /// [`HttpOptions::for_child`]; `None` serves every connection in cleartext.
+    pub tls: Option<crate::tls::TlsAcceptor>,
+    /// `Protocols` and mod_http2's limits: `h2`/`h2c` are offered only when HTTP/2 is
+    /// compiled in (feature `http2`) and the strategy is not prefork (as mod_http2).
+    pub http2: crate::config::Http2Settings,
 }
 
 /// Limits on what a client may send, and how slowly: Apache's `LimitRequestLine`,
@@ -349,6 +361,24 @@ impl HttpOptions {
             },
             body_limit: (c.limit_request_body > 0).then_some(c.limit_request_body),
             limits: RequestLimits::from_config(c),
+            tls: None,
+            http2: {
+                let mut h = c.http2;
+                if !HTTP2_COMPILED_IN || c.limits.kind == crate::kind::MpmKind::Prefork {
+                    h.h2 = false;
+                    h.h2c = false;
+                }
+                h
+            },
+        }
+    }
+
+    /// The options of a child: [`HttpOptions::from_config`] for its generation's
+    /// configuration, with TLS on the listeners that speak it.
+    pub fn for_child(ctx: &crate::child::ChildContext<'_>) -> Self {
+        HttpOptions {
+            tls: crate::tls::TlsAcceptor::for_child(ctx),
+            ..HttpOptions::from_config(ctx.config())
         }
     }
 }
@@ -365,6 +395,8 @@ impl Default for HttpOptions {
             max_body: DEFAULT_MAX_BODY,
             body_limit: Some(crate::config::DEFAULT_LIMIT_REQUEST_BODY),
             limits: RequestLimits::default(),
+            tls: None,
+            http2: crate::config::Http2Settings::default(),
         }
     }
 }

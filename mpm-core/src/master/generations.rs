@@ -39,6 +39,7 @@ impl Master<'_> {
         self.scoreboard.set_generation(self.generation);
         self.scoreboard
             .set_config_generation(self.scoreboard.config_generation() + 1);
+        self.rotate_ticket_keys();
     }
 
     pub(super) fn graceful_restart(&mut self) {

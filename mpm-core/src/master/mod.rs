@@ -73,6 +73,9 @@ pub(crate) struct Master<'a> {
     ready_sent: bool,
     invocation: Option<Invocation>,
     upgrade: Option<Upgrade>,
+    /// When the TLS session-ticket keys were last made (`None`: not yet).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    tickets_rotated: Option<Instant>,
 }
 
 impl<'a> Master<'a> {
@@ -131,6 +134,7 @@ impl<'a> Master<'a> {
             ready_sent: false,
             invocation,
             upgrade: None,
+            tickets_rotated: None,
         })
     }
 
@@ -142,6 +146,12 @@ impl<'a> Master<'a> {
     pub(crate) fn run(mut self) -> Result<()> {
         for addr in self.listeners.iter().map(|l| l.local_addr) {
             tracing::info!("listening on {addr}");
+        }
+        self.rotate_ticket_keys();
+        if self.kind() == MpmKind::Prefork && (self.config.http2.h2 || self.config.http2.h2c) {
+            tracing::warn!(
+                "The prefork MPM is in use: HTTP/2 (Protocols h2/h2c) will not be offered; HTTP/1.1 is, over TLS too"
+            );
         }
         let start = self.config.limits.start_servers;
         self.spawn_up_to(start);
@@ -222,9 +232,34 @@ impl<'a> Master<'a> {
             }
             if last_tick.elapsed() >= Duration::from_secs(1) {
                 last_tick = Instant::now();
+                #[cfg(feature = "tls")]
+                if self
+                    .tickets_rotated
+                    .is_some_and(|t| t.elapsed() >= crate::tls::tickets::ROTATION)
+                {
+                    self.rotate_ticket_keys();
+                }
                 self.maintenance();
                 let status = self.status_line();
                 self.notifier.status(&status);
+            }
+        }
+    }
+
+    /// TLS: a new session-ticket key in the scoreboard mapping, the current one kept as
+    /// the previous (at start, every rotation period, every restart); children read the
+    /// keys from there, so all of them, of every generation, seal and open alike.
+    fn rotate_ticket_keys(&mut self) {
+        #[cfg(feature = "tls")]
+        if self.config.tls.is_some() {
+            match crate::tls::tickets::rotate(&self.scoreboard) {
+                Ok(()) => {
+                    tracing::debug!("TLS session-ticket keys rotated");
+                    self.tickets_rotated = Some(Instant::now());
+                }
+                Err(_) => tracing::error!(
+                    "cannot make a TLS session-ticket key (no system randomness); keeping the old one"
+                ),
             }
         }
     }

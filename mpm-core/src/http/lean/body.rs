@@ -3,10 +3,10 @@
 use super::chunked::{Decoder, Step};
 use super::framing::Framing;
 use super::io::{read_deadline, read_some, write_all, Budget, ReadError};
+use super::transport::Transport;
 use crate::http::HttpOptions;
 use bytes::{BufMut, Bytes};
 use http::StatusCode;
-use tokio::net::TcpStream;
 
 /// Bodies grow by at most this much per read (a declared length is not trusted for an
 /// up-front allocation).
@@ -39,7 +39,7 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// Read the body that starts at `buf[*pos..]` (and continues on the socket). On success,
 /// `*pos` is the end of the body within `buf`; what follows is the next (pipelined) request.
 pub(super) async fn read(
-    stream: &TcpStream,
+    stream: &Transport,
     opts: &HttpOptions,
     buf: &mut Vec<u8>,
     pos: &mut usize,
@@ -66,7 +66,7 @@ pub(super) async fn read(
 }
 
 async fn read_length(
-    stream: &TcpStream,
+    stream: &Transport,
     opts: &HttpOptions,
     buf: &mut [u8],
     pos: &mut usize,
@@ -99,7 +99,7 @@ async fn read_length(
 }
 
 async fn read_chunked(
-    stream: &TcpStream,
+    stream: &Transport,
     opts: &HttpOptions,
     buf: &mut Vec<u8>,
     pos: &mut usize,

@@ -18,6 +18,7 @@ use super::chunked::{Decoder, Step};
 use super::framing::Framing;
 use super::io::{read_deadline, Budget};
 use super::sync_io;
+use super::transport::Transport;
 use crate::http::RequestLimits;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -28,7 +29,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 /// A streamed body reads at most this much from the socket at a time.
@@ -202,7 +202,7 @@ pub(crate) struct Written {
 
 /// What a request's body, its blocking response writer and its connection share.
 pub(crate) struct Link {
-    pub(crate) stream: Arc<TcpStream>,
+    pub(crate) stream: Arc<Transport>,
     /// `Timeout`: bounds every wait for the socket.
     pub(crate) timeout: Duration,
     limits: RequestLimits,
@@ -213,7 +213,7 @@ impl Link {
     /// A link for the body of a request planned as `plan`, whose first bytes are
     /// `buf[pos..]`, held to `limit` bytes.
     pub(crate) fn new(
-        stream: Arc<TcpStream>,
+        stream: Arc<Transport>,
         opts: &crate::http::HttpOptions,
         buf: Vec<u8>,
         pos: usize,
@@ -572,6 +572,14 @@ enum Kind {
         link: Arc<Link>,
         sleep: Option<Pin<Box<Sleep>>>,
     },
+    /// An HTTP/2 stream's DATA frames, each released to the peer's window once taken.
+    #[cfg(feature = "http2")]
+    H2 {
+        recv: h2::RecvStream,
+        limit: Option<u64>,
+        received: u64,
+        failed: bool,
+    },
 }
 
 impl RequestBody {
@@ -584,6 +592,19 @@ impl RequestBody {
     pub fn full(bytes: Bytes) -> RequestBody {
         RequestBody {
             kind: Kind::Full(Some(bytes)),
+        }
+    }
+
+    /// The body of an HTTP/2 stream, held to `limit` bytes (`LimitRequestBody`).
+    #[cfg(feature = "http2")]
+    pub(crate) fn h2(recv: h2::RecvStream, limit: Option<u64>) -> RequestBody {
+        RequestBody {
+            kind: Kind::H2 {
+                recv,
+                limit,
+                received: 0,
+                failed: false,
+            },
         }
     }
 
@@ -607,6 +628,8 @@ impl RequestBody {
             Kind::Empty => Some(Bytes::new()),
             Kind::Full(b) => Some(b.unwrap_or_default()),
             Kind::Linked { .. } => None,
+            #[cfg(feature = "http2")]
+            Kind::H2 { .. } => None,
         }
     }
 }
@@ -621,6 +644,8 @@ impl fmt::Debug for RequestBody {
                 b.as_ref().map_or(0, Bytes::len)
             ),
             Kind::Linked { .. } => f.write_str("RequestBody::Streamed"),
+            #[cfg(feature = "http2")]
+            Kind::H2 { .. } => f.write_str("RequestBody::Http2"),
         }
     }
 }
@@ -647,6 +672,42 @@ impl Body for RequestBody {
                     .map(|b| Ok(Frame::data(b))),
             ),
             Kind::Linked { link, sleep } => link.poll_next(cx, sleep).map(Result::transpose),
+            #[cfg(feature = "http2")]
+            Kind::H2 {
+                recv,
+                limit,
+                received,
+                failed,
+            } => {
+                if *failed {
+                    return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Closed))));
+                }
+                match recv.poll_data(cx) {
+                    Poll::Ready(Some(Ok(data))) => {
+                        let _ = recv.flow_control().release_capacity(data.len());
+                        *received += data.len() as u64;
+                        if limit.is_some_and(|l| *received > l) {
+                            *failed = true;
+                            return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::TooLarge))));
+                        }
+                        Poll::Ready(Some(Ok(Frame::data(data))))
+                    }
+                    Poll::Ready(Some(Err(_))) => {
+                        *failed = true;
+                        Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Closed))))
+                    }
+                    Poll::Ready(None) => match recv.poll_trailers(cx) {
+                        Poll::Ready(Ok(Some(t))) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
+                        Poll::Ready(Ok(None)) => Poll::Ready(None),
+                        Poll::Ready(Err(_)) => {
+                            *failed = true;
+                            Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Closed))))
+                        }
+                        Poll::Pending => Poll::Pending,
+                    },
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
@@ -655,6 +716,8 @@ impl Body for RequestBody {
             Kind::Empty => true,
             Kind::Full(b) => b.as_ref().is_none_or(Bytes::is_empty),
             Kind::Linked { .. } => false,
+            #[cfg(feature = "http2")]
+            Kind::H2 { recv, .. } => recv.is_end_stream(),
         }
     }
 
@@ -666,6 +729,8 @@ impl Body for RequestBody {
                 Some(n) => SizeHint::with_exact(n),
                 None => SizeHint::default(),
             },
+            #[cfg(feature = "http2")]
+            Kind::H2 { .. } => SizeHint::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Socket reads and writes with deadlines, the buffer free list, lingering close.
 
+use super::transport::Transport;
 use crate::http::RequestLimits;
 use bytes::BufMut;
 use std::cell::RefCell;
@@ -8,7 +9,6 @@ use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::task::Poll;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::time::{sleep_until, timeout, Instant};
 
 /// The size of a connection buffer taken when bytes arrive (grown only for a larger head).
@@ -118,7 +118,7 @@ pub(super) enum ReadError {
 /// Built on `poll_read_ready` (the socket's own waker slot) and one `Sleep`, this future is
 /// a fraction of the size of `timeout_at(deadline, stream.readable())`; it is part of every
 /// parked connection's task.
-pub(super) async fn readable_by(stream: &TcpStream, deadline: Instant) -> Result<(), ReadError> {
+pub(super) async fn readable_by(stream: &Transport, deadline: Instant) -> Result<(), ReadError> {
     let sleep = sleep_until(deadline);
     tokio::pin!(sleep);
     poll_fn(|cx| {
@@ -135,7 +135,7 @@ pub(super) async fn readable_by(stream: &TcpStream, deadline: Instant) -> Result
 /// Read once into `buf` (its spare capacity), waiting until `deadline` at most; `Ok(0)` is
 /// end-of-file.
 pub(super) async fn read_some<B: BufMut>(
-    stream: &TcpStream,
+    stream: &Transport,
     buf: &mut B,
     deadline: Instant,
 ) -> Result<usize, ReadError> {
@@ -152,7 +152,7 @@ pub(super) async fn read_some<B: BufMut>(
 /// Write `a` then `b` completely; each wait for the socket to take more is bounded by
 /// `limit` (Apache's `Timeout`).
 pub(super) async fn write_all(
-    stream: &TcpStream,
+    stream: &Transport,
     a: &[u8],
     b: &[u8],
     limit: Duration,
@@ -164,7 +164,7 @@ pub(super) async fn write_all(
 /// allows (one `writev` usually); each wait for the socket to take more is bounded by
 /// `limit`.
 pub(super) async fn write_parts(
-    stream: &TcpStream,
+    stream: &Transport,
     mut parts: [&[u8]; 4],
     limit: Duration,
 ) -> io::Result<()> {
@@ -174,6 +174,15 @@ pub(super) async fn write_parts(
             first += 1;
         }
         if first == parts.len() {
+            if stream.is_tls() {
+                return match timeout(limit, stream.flush()).await {
+                    Err(_) => Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "timed out writing the response",
+                    )),
+                    Ok(r) => r,
+                };
+            }
             return Ok(());
         }
         let rest = &parts[first..];
@@ -216,7 +225,8 @@ pub(super) async fn write_parts(
     }
 }
 
-fn shutdown_write(stream: &TcpStream) {
+fn shutdown_write(stream: &Transport) {
+    stream.close_notify();
     if let Err(e) = socket2::SockRef::from(stream).shutdown(Shutdown::Write) {
         if e.kind() != io::ErrorKind::NotConnected {
             tracing::debug!(error = %e, "shutdown(write) failed");
@@ -225,7 +235,7 @@ fn shutdown_write(stream: &TcpStream) {
 }
 
 /// One non-blocking read into a scratch array that is not part of any future's state.
-fn discard(stream: &TcpStream) -> io::Result<usize> {
+fn discard(stream: &Transport) -> io::Result<usize> {
     let mut scratch = [0u8; 512];
     stream.try_read(&mut scratch)
 }
@@ -233,7 +243,7 @@ fn discard(stream: &TcpStream) -> io::Result<usize> {
 /// Shut our side down for writing, then read and drop what the client still sends until
 /// its FIN or `linger` ([`LINGER`](crate::http::LINGER), shorter after a 408), so unread data never turns into a reset that destroys the last
 /// response.
-pub(super) async fn lingering_close(stream: &TcpStream, linger: Duration) {
+pub(super) async fn lingering_close(stream: &Transport, linger: Duration) {
     shutdown_write(stream);
     let deadline = after(Instant::now(), linger);
     loop {

@@ -22,6 +22,7 @@ mod io;
 mod outgoing;
 mod response;
 mod sync_io;
+mod transport;
 mod upgrade;
 
 pub use blocking_io::{BodyReader, BodyWriter, ResponseWriter};
@@ -44,6 +45,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use tokio::net::TcpStream;
 use tokio::time::{sleep_until, Instant, Sleep};
+use transport::Transport;
 
 /// No request head may grow beyond this, whatever the limits say.
 const MAX_HEAD: usize = 4 << 20;
@@ -90,7 +92,7 @@ pub enum BodyMode {
 struct Conn<'a, F> {
     /// Shared with a streamed body, a blocking handler's writer, or an upgraded stream
     /// while a request needs it.
-    stream: Arc<TcpStream>,
+    stream: Arc<Transport>,
     peer: SocketAddr,
     opts: &'a HttpOptions,
     mode: BodyMode,
@@ -162,6 +164,13 @@ enum Waited {
 /// A request refused before its head could be parsed (400, 408, 414, 431, 505) is
 /// reported `R`, `W`, `request_done`, with no request line; it counts as a request in the
 /// summary. After a 408 the lingering close is the shorter one.
+///
+/// TLS: when `opts.tls` applies to the listener the connection came in on, the handshake
+/// runs first, within the first request's deadline (`min(Timeout, header timeout)` from
+/// accept), on this task; a client that stalls in it is cut there, having never reached a
+/// handler. Then the connection is served exactly as a cleartext one, and ends with
+/// close_notify. The TLS state (rustls' buffers) lives as long as the connection: only
+/// cleartext connections hold nothing while idle.
 pub async fn serve_lean<F, Fut>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -179,6 +188,30 @@ where
     // As Apache does for every connection: a response written in parts (a head, then its
     // body; chunk after chunk) must not wait for the client's delayed ACK.
     let _ = stream.set_nodelay(true);
+    let h2_allowed = mode != BodyMode::Writer;
+    let stream = match &opts.tls {
+        Some(tls) if stream.local_addr().is_ok_and(|a| tls.applies_to(a)) => {
+            // Boxed: a cleartext connection's task does not carry the handshake's state.
+            let h2 = h2_allowed && opts.http2.h2;
+            match Box::pin(handshake(stream, tls, h2, opts, accepted, peer)).await {
+                Some(t) => t,
+                None => {
+                    observer.status(WorkerStatus::Closing);
+                    return ConnSummary::default();
+                }
+            }
+        }
+        _ => Transport::Plain(stream),
+    };
+    #[cfg(all(feature = "tls", feature = "http2"))]
+    if matches!(&stream, Transport::Tls(t) if t.alpn_is_h2()) {
+        let (io, _) = Upgraded::new(Arc::new(stream), Bytes::new());
+        let deadline = after(accepted, first_wait(opts));
+        return Box::pin(crate::http::h2::serve_h2(
+            io, peer, opts, mode, &call, observer, closing, deadline,
+        ))
+        .await;
+    }
     let conn = Conn {
         stream: Arc::new(stream),
         peer,
@@ -205,6 +238,17 @@ where
                 Waited::End { linger } => break linger.then_some(LINGER),
             },
         };
+        // RFC 9113 §3.3: a cleartext connection that opens with the HTTP/2 preface
+        // speaks HTTP/2 (`Protocols h2c`).
+        #[cfg(feature = "http2")]
+        if first && h2_allowed && opts.http2.h2c && is_preface(&buf) {
+            let (io, _) = Upgraded::new(conn.stream.clone(), Bytes::from(buf));
+            let deadline = after(accepted, first_wait(opts));
+            return Box::pin(crate::http::h2::serve_h2(
+                io, peer, opts, mode, &conn.call, observer, closing, deadline,
+            ))
+            .await;
+        }
         observer.status(WorkerStatus::BusyRead);
         // Everything a request needs lives in this box, freed when the response is out.
         match Box::pin(exchange(&conn, buf, head_start, &mut summary)).await {
@@ -221,15 +265,59 @@ where
     summary
 }
 
+/// The HTTP/2 connection preface (RFC 9113 §3.4), or as much of it as arrived (at least
+/// its first four bytes, which no HTTP/1.1 method starts with).
+#[cfg(feature = "http2")]
+fn is_preface(buf: &[u8]) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let n = buf.len().min(PREFACE.len());
+    n >= 4 && buf[..n] == PREFACE[..n]
+}
+
+/// The first request's deadline from accept: `min(Timeout, header timeout)`.
+fn first_wait(opts: &HttpOptions) -> std::time::Duration {
+    let mut limit = opts.timeout;
+    if !opts.limits.header_timeout.is_zero() {
+        limit = limit.min(opts.limits.header_timeout);
+    }
+    limit
+}
+
+/// The TLS handshake, within the first request's deadline; `None` when it failed or
+/// missed it. `h2`: offer ALPN `h2`.
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+async fn handshake(
+    stream: TcpStream,
+    tls: &crate::tls::TlsAcceptor,
+    h2: bool,
+    opts: &HttpOptions,
+    accepted: Instant,
+    peer: SocketAddr,
+) -> Option<Transport> {
+    #[cfg(feature = "tls")]
+    {
+        let deadline = after(accepted, first_wait(opts));
+        let config = match (&tls.config_h2, h2) {
+            (Some(c), true) => c.clone(),
+            _ => tls.config.clone(),
+        };
+        match crate::tls::conn::TlsConn::accept(stream, config, deadline).await {
+            Ok(t) => Some(Transport::Tls(Box::new(t))),
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed; closing");
+                None
+            }
+        }
+    }
+    #[cfg(not(feature = "tls"))]
+    Some(Transport::Plain(stream))
+}
+
 /// Wait for the first request: `min(Timeout, header timeout)` from accept, cut to
 /// `KeepAliveTimeout` from the moment [`Closing`] fires.
 async fn wait_first<F>(conn: &Conn<'_, F>, accepted: Instant) -> Waited {
     let o = conn.opts;
-    let mut limit = o.timeout;
-    if !o.limits.header_timeout.is_zero() {
-        limit = limit.min(o.limits.header_timeout);
-    }
-    let sleep = sleep_until(after(accepted, limit));
+    let sleep = sleep_until(after(accepted, first_wait(o)));
     tokio::pin!(sleep);
     wait_readable(conn, sleep, true).await
 }
@@ -272,11 +360,11 @@ async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first:
     let notified = conn.closing.notified();
     tokio::pin!(notified);
     cut_deadline(conn, &mut sleep, first);
-    if first {
+    if let (true, Transport::Plain(tcp)) = (first, &*conn.stream) {
         // A new connection's request has usually arrived with it (or right behind the
         // handshake): read it now instead of asking the poller first.
         let mut buf = take_buf();
-        match crate::sys::recv::recv_spare(&*conn.stream, &mut buf) {
+        match crate::sys::recv::recv_spare(tcp, &mut buf) {
             Ok(0) => {
                 give_buf(buf);
                 return Waited::End { linger: true };
@@ -306,7 +394,7 @@ async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first:
         })
         .await;
         match ready {
-            None if conn.closing.is_expired() && !spared && bytes_waiting(&conn.stream) => {
+            None if conn.closing.is_expired() && !spared && bytes_waiting(conn.stream.tcp()) => {
                 // A request is arriving as the drain deadline passes: answer it (with
                 // `Connection: close`) rather than cut it off.
                 spared = true;

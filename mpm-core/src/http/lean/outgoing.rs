@@ -9,6 +9,7 @@
 
 use super::io::{give_buf, take_buf, write_parts};
 use super::response::{bodiless, declared_length, encode_head_parts, ConnHeader, OutFraming};
+use super::transport::Transport;
 use bytes::Bytes;
 use http::{HeaderMap, Response, Version};
 use http_body::{Body, Frame};
@@ -17,7 +18,6 @@ use std::io;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// The error type of a streamed response body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -147,7 +147,7 @@ const SETTLE_BYTES: usize = 64 * 1024;
 /// An error means the connection cannot be reused (and the response may be truncated).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_stream(
-    stream: &TcpStream,
+    stream: &Transport,
     resp: Response<ResponseBody>,
     first: Vec<Result<Frame<Bytes>, BoxError>>,
     head_request: bool,
@@ -204,7 +204,7 @@ pub(crate) async fn send_stream(
 
 /// The writing side of a streamed response.
 struct Out<'a> {
-    stream: &'a TcpStream,
+    stream: &'a Transport,
     /// The head, until it is written (with the first data, when there is some at once).
     head: Option<Vec<u8>>,
     framing: OutFraming,

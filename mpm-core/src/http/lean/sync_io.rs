@@ -5,14 +5,14 @@
 //! only thread is in the handler). Every wait has a deadline, so a client that stops
 //! reading or sending cannot hold a worker for ever.
 
+use super::transport::Transport;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::os::fd::AsFd;
 use std::time::Instant;
-use tokio::net::TcpStream;
 
 /// Wait until `stream` is readable (`read`) or writable, or `deadline` passes.
-fn wait(stream: &TcpStream, read: bool, deadline: Instant) -> io::Result<()> {
+fn wait(stream: &Transport, read: bool, deadline: Instant) -> io::Result<()> {
     let flags = if read {
         PollFlags::POLLIN
     } else {
@@ -44,7 +44,7 @@ fn wait(stream: &TcpStream, read: bool, deadline: Instant) -> io::Result<()> {
 /// Read once into `buf`'s spare capacity (growing it by up to `step`), waiting until
 /// `deadline` at most; `Ok(0)` is end-of-file.
 pub(crate) fn read_some(
-    stream: &TcpStream,
+    stream: &Transport,
     buf: &mut Vec<u8>,
     step: usize,
     deadline: Instant,
@@ -52,8 +52,7 @@ pub(crate) fn read_some(
     let start = buf.len();
     buf.resize(start + step, 0);
     let r = loop {
-        let sock = socket2::SockRef::from(stream);
-        match (&*sock).read(&mut buf[start..]) {
+        match stream.sync_read(&mut buf[start..]) {
             Ok(n) => break Ok(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if let Err(e) = wait(stream, true, deadline) {
@@ -71,7 +70,7 @@ pub(crate) fn read_some(
 /// Write every slice completely; each wait for the socket to take more ends at
 /// `Timeout` from its start.
 pub(crate) fn write_all(
-    stream: &TcpStream,
+    stream: &Transport,
     parts: &[&[u8]],
     timeout: std::time::Duration,
 ) -> io::Result<()> {
@@ -79,8 +78,7 @@ pub(crate) fn write_all(
     let mut first = 0;
     while first < parts.len() {
         let slices: Vec<IoSlice<'_>> = parts[first..].iter().map(|p| IoSlice::new(p)).collect();
-        let sock = socket2::SockRef::from(stream);
-        match (&*sock).write_vectored(&slices) {
+        match stream.sync_write_vectored(&slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(mut n) => {
                 while n > 0 && first < parts.len() {
@@ -99,5 +97,15 @@ pub(crate) fn write_all(
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    // TLS: records rustls still holds go out before the write counts as done.
+    loop {
+        match stream.sync_try_flush() {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                wait(stream, false, Instant::now() + timeout)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! connection's task lives on until that stream is dropped, so the connection stays
 //! counted (and, under prefork and worker, its thread keeps driving the handler's tasks).
 
+use super::transport::Transport;
 use bytes::{Buf, Bytes};
 use std::fmt;
 use std::future::Future;
@@ -16,7 +17,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 /// The connection after a `101` response: read and write the new protocol on it.
@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 /// Reads return the bytes the client sent past the request head first. Dropping it
 /// closes the connection.
 pub struct Upgraded {
-    io: Arc<TcpStream>,
+    io: Arc<Transport>,
     read_buf: Bytes,
     /// Dropped with the stream: tells the connection's task that the connection is done.
     _done: oneshot::Sender<()>,
@@ -41,7 +41,7 @@ impl fmt::Debug for Upgraded {
 impl Upgraded {
     /// A stream over `io` that first yields `read_buf`; the receiver resolves once it is
     /// dropped.
-    pub(crate) fn new(io: Arc<TcpStream>, read_buf: Bytes) -> (Upgraded, oneshot::Receiver<()>) {
+    pub(crate) fn new(io: Arc<Transport>, read_buf: Bytes) -> (Upgraded, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
         (
             Upgraded {
@@ -55,7 +55,7 @@ impl Upgraded {
 
     /// The client's address.
     pub fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.io.peer_addr()
+        self.io.tcp().peer_addr()
     }
 }
 
@@ -101,11 +101,13 @@ impl AsyncWrite for Upgraded {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.close_notify();
+        ready!(self.io.poll_flush(cx))?;
         let r = socket2::SockRef::from(&*self.io).shutdown(std::net::Shutdown::Write);
         Poll::Ready(match r {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
