@@ -283,6 +283,163 @@ fn graceful_restart_sends_goaway_and_finishes_streams() {
     assert!(seen.closed, "the connection did not end: {seen:?}");
 }
 
+/// What the clients of [`graceful_restarts_under_load_fail_no_stream`] saw.
+#[derive(Default)]
+struct LoadTally {
+    ok: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+    reconnects: std::sync::atomic::AtomicU64,
+    errors: std::sync::Mutex<Vec<String>>,
+}
+
+/// One h2c client: `streams` requests at a time on one connection, a new connection when
+/// the server has said GOAWAY (a request the client never got to send is not a failure:
+/// the server told it to go elsewhere). Every request that was sent must come back 200.
+async fn h2_load_client(
+    addr: SocketAddr,
+    streams: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    t: Arc<LoadTally>,
+) {
+    use std::sync::atomic::Ordering::SeqCst;
+    while !stop.load(SeqCst) {
+        let Ok(tcp) = tokio::net::TcpStream::connect(addr).await else {
+            t.errors.lock().unwrap().push("connect refused".into());
+            t.failed.fetch_add(1, SeqCst);
+            return;
+        };
+        let Ok((client, conn)) = h2::client::handshake(tcp).await else {
+            t.errors.lock().unwrap().push("handshake failed".into());
+            t.failed.fetch_add(1, SeqCst);
+            return;
+        };
+        let conn = tokio::spawn(conn);
+        let mut inflight = tokio::task::JoinSet::new();
+        let mut going_away = false;
+        while !stop.load(SeqCst) && !going_away {
+            while inflight.len() < streams {
+                let ready = client.clone().ready().await;
+                let mut c = match ready {
+                    Ok(c) => c,
+                    Err(_) => {
+                        going_away = true;
+                        break;
+                    }
+                };
+                let req = Request::get("http://localhost/sleep?ms=20")
+                    .body(())
+                    .unwrap();
+                match c.send_request(req, true) {
+                    Ok((resp, _)) => {
+                        inflight.spawn(async move {
+                            let resp = resp.await?;
+                            let status = resp.status();
+                            let body = read_body(resp.into_body()).await;
+                            Ok::<_, h2::Error>((status, body))
+                        });
+                    }
+                    Err(_) => {
+                        going_away = true;
+                        break;
+                    }
+                }
+            }
+            let Some(done) = inflight.join_next().await else {
+                break;
+            };
+            match done.expect("request task") {
+                Ok((status, body)) if status == 200 && body.starts_with(b"slept") => {
+                    t.ok.fetch_add(1, SeqCst);
+                }
+                Ok((status, _)) => {
+                    t.errors.lock().unwrap().push(format!("status {status}"));
+                    t.failed.fetch_add(1, SeqCst);
+                }
+                Err(e) => {
+                    t.errors.lock().unwrap().push(format!("stream: {e}"));
+                    t.failed.fetch_add(1, SeqCst);
+                }
+            }
+        }
+        // The requests already sent on this connection must all be answered.
+        while let Some(done) = inflight.join_next().await {
+            match done.expect("request task") {
+                Ok((status, _)) if status == 200 => {
+                    t.ok.fetch_add(1, SeqCst);
+                }
+                Ok((status, _)) => {
+                    t.errors.lock().unwrap().push(format!("status {status}"));
+                    t.failed.fetch_add(1, SeqCst);
+                }
+                Err(e) => {
+                    t.errors
+                        .lock()
+                        .unwrap()
+                        .push(format!("stream after GOAWAY: {e}"));
+                    t.failed.fetch_add(1, SeqCst);
+                }
+            }
+        }
+        drop(client);
+        let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
+        if going_away {
+            t.reconnects.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+/// Graceful restarts under HTTP/2 load (RFC 9113 §6.8): each old connection gets GOAWAY,
+/// every stream it accepted is answered, the clients move to new connections, and no
+/// stream fails.
+#[test]
+fn graceful_restarts_under_load_fail_no_stream() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let conf = format!(
+        "{PROTOCOLS}KeepAliveTimeout 30\nStartServers 2\nMinSpareThreads 1\nMaxSpareThreads 200\n"
+    );
+    let srv = Server::start_with("event", &conf, &["--handler", "async"]);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tally = Arc::new(LoadTally::default());
+    let runtime = std::thread::spawn({
+        let (stop, tally, addr) = (stop.clone(), tally.clone(), srv.addr);
+        move || {
+            rt().block_on(async move {
+                let clients: Vec<_> = (0..8)
+                    .map(|_| tokio::spawn(h2_load_client(addr, 4, stop.clone(), tally.clone())))
+                    .collect();
+                for c in clients {
+                    c.await.expect("client");
+                }
+            })
+        }
+    });
+    assert!(
+        wait_until(Duration::from_secs(10), || tally.ok.load(SeqCst) >= 100),
+        "the load never got going: {:?}",
+        tally.errors.lock().unwrap()
+    );
+    for round in 1..=3u64 {
+        srv.signal(libc::SIGUSR1);
+        // Each restart has moved at least one client to a new connection, and the load
+        // goes on there.
+        let ok_before = tally.ok.load(SeqCst);
+        assert!(
+            wait_until(Duration::from_secs(15), || tally.reconnects.load(SeqCst)
+                >= round
+                && tally.ok.load(SeqCst) >= ok_before + 100),
+            "restart {round}: reconnects {}, ok {}, errors {:?}",
+            tally.reconnects.load(SeqCst),
+            tally.ok.load(SeqCst),
+            tally.errors.lock().unwrap()
+        );
+    }
+    stop.store(true, SeqCst);
+    runtime.join().expect("load thread");
+    let errors = tally.errors.lock().unwrap();
+    assert_eq!(tally.failed.load(SeqCst), 0, "failed streams: {errors:?}");
+    assert!(tally.ok.load(SeqCst) >= 400);
+}
+
 // ---- hostile clients, frame by frame ----
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
