@@ -6,8 +6,9 @@
 //! One contiguous zero-filled `MAP_SHARED | MAP_ANONYMOUS` mapping, every field an atomic:
 //!
 //! ```text
-//! header        (64 bytes)        magic, layout version, kind, limits, generations,
-//!                                 restart time, master pid, hard-restart counter
+//! header        (256 bytes)       magic, layout version, kind, limits, generations,
+//!                                 restart time, master pid, lifecycle counters, the
+//!                                 master's state (starting, running, stopping)
 //! process[ServerLimit]            64-byte records (one cache line each): pid, generation,
 //!                                 quiescing, not_accepting, connection counters
 //! worker[ServerLimit][ThreadLimit] 8-byte aligned records: status letter, counters,
@@ -25,6 +26,7 @@
 //! copies everything out into serde-friendly structs.
 
 use crate::error::{Error, Result};
+use crate::info::MpmState;
 use crate::kind::MpmKind;
 use crate::sys::shm::{shm_record, SharedMemory};
 use serde::{Deserialize, Serialize};
@@ -100,7 +102,7 @@ impl WorkerStatus {
 /// The magic number at the start of the mapping (`"MPMSCORE"` in little-endian bytes).
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPMSCORE");
 /// The version of the binary layout described in the module documentation.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 /// Bytes kept of the request line (Apache keeps the first 63 characters).
 pub const REQUEST_MAX: usize = 63;
 /// Bytes kept of the client address.
@@ -132,6 +134,9 @@ shm_record! {
         accept_backoffs: AtomicU32,
         /// Children that died of signal n (index n, 1..=31) without being asked to.
         crashes: [AtomicU32; 32],
+        /// The master's [`MpmState`]: 0 starting (the zero-filled mapping), 1 running,
+        /// 2 stopping.
+        state: AtomicU32,
     }
 }
 
@@ -450,6 +455,27 @@ impl Scoreboard {
         self.header().master_pid.store(pid, Relaxed);
     }
 
+    /// Where the server is in its life, as the master last published it
+    /// ([`MpmState::Starting`] until it says otherwise).
+    pub fn state(&self) -> MpmState {
+        match self.header().state.load(Relaxed) {
+            1 => MpmState::Running,
+            2 => MpmState::Stopping,
+            _ => MpmState::Starting,
+        }
+    }
+
+    /// Publish where the server is in its life (the master: starting at start and at each
+    /// restart, running once a child serves, stopping when it stops).
+    pub fn set_state(&self, state: MpmState) {
+        let v = match state {
+            MpmState::Starting => 0,
+            MpmState::Running => 1,
+            MpmState::Stopping => 2,
+        };
+        self.header().state.store(v, Relaxed);
+    }
+
     /// How many times [`clear`](Self::clear) (a hard restart) ran on this mapping.
     pub fn hard_restarts(&self) -> u32 {
         self.header().hard_restarts.load(Relaxed)
@@ -653,6 +679,7 @@ impl Scoreboard {
             restart_time: h.restart_time.load(Relaxed),
             master_pid: h.master_pid.load(Relaxed),
             hard_restarts: h.hard_restarts.load(Relaxed),
+            state: self.state(),
             processes,
         }
     }
@@ -1057,6 +1084,9 @@ pub struct ScoreboardSnapshot {
     pub master_pid: i32,
     /// Hard restarts counted so far.
     pub hard_restarts: u32,
+    /// Where the server is in its life, as the master published it.
+    #[serde(default)]
+    pub state: MpmState,
     /// Every process slot, in slot order (`server_limit` entries).
     pub processes: Vec<ProcessSnapshot>,
 }
@@ -1088,6 +1118,7 @@ impl ScoreboardSnapshot {
             restart_time: 0,
             master_pid: 0,
             hard_restarts: 0,
+            state: MpmState::Starting,
             processes: (0..server_limit)
                 .map(|slot| ProcessSnapshot {
                     slot,

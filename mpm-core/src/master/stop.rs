@@ -3,6 +3,7 @@
 
 use super::Master;
 use crate::error::Result;
+use crate::info::MpmState;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 impl Master<'_> {
     /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
     pub(super) fn finish(mut self, graceful: bool) -> Result<()> {
+        self.scoreboard.set_state(MpmState::Stopping);
         self.notifier.stopping();
         if let Some(up) = self.upgrade.take() {
             tracing::warn!(
