@@ -427,4 +427,14 @@ mod tests {
         let p = plan_of("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").unwrap();
         assert!(!p.upgrade);
     }
+
+    #[test]
+    fn an_absolute_form_authority_is_a_valid_host() {
+        let req = |t: &str| format!("GET {t} HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(status_of(&req("http://a.example:8080/x")), StatusCode::OK);
+        // RFC 9112 §3.2.2 / RFC 9110 §4.2.4: no userinfo in an http(s) target.
+        for bad in ["http://user@a.example/x", "https://u:p@a.example/x"] {
+            assert_eq!(status_of(&req(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+    }
 }
