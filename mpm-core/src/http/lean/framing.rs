@@ -437,4 +437,16 @@ mod tests {
             assert_eq!(status_of(&req(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
         }
     }
+
+    #[test]
+    fn a_host_takes_pct_encoded_triplets_anywhere_and_checks_each() {
+        let host = |v: &str| format!("GET / HTTP/1.1\r\nHost: {v}\r\n\r\n");
+        for ok in ["%41y", "ab%41", "%41%42", "a%41.b%7e:80"] {
+            assert_eq!(status_of(&host(ok)), StatusCode::OK, "{ok:?}");
+        }
+        // After a good triplet, the next one is checked from its own `%`.
+        for bad in ["ab%41%zz", "%41%4", "%41%g1", "%%41"] {
+            assert_eq!(status_of(&host(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+    }
 }
