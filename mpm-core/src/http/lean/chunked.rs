@@ -466,4 +466,16 @@ mod tests {
             assert_eq!(run(bad, bad.len()), Err(StatusCode::BAD_REQUEST), "{bad:?}");
         }
     }
+
+    #[test]
+    fn every_trailer_field_is_kept() {
+        for (input, trailers) in [
+            (&b"0\r\n\r\n"[..], 0),
+            (b"0\r\nA: 1\r\n\r\n", 1),
+            (b"0\r\nA: 1\r\nB: 2\r\n\r\n", 2),
+            (b"0\r\nA: 1\r\nB: 2\r\nA: 3\r\n\r\n", 3),
+        ] {
+            assert_eq!(all_splits(input).map(|r| r.1), Ok(trailers), "{input:?}");
+        }
+    }
 }

@@ -449,4 +449,17 @@ mod tests {
             assert_eq!(status_of(&host(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
         }
     }
+
+    #[test]
+    fn has_element_finds_a_token_in_any_line_of_a_list_field_ignoring_case() {
+        let mut h = HeaderMap::new();
+        h.append(CONNECTION, HeaderValue::from_static("keep-alive , Upgrade"));
+        h.append(CONNECTION, HeaderValue::from_static("x-other"));
+        assert!(has_element(&h, &CONNECTION, b"upgrade"));
+        assert!(has_element(&h, &CONNECTION, b"KEEP-ALIVE"));
+        assert!(has_element(&h, &CONNECTION, b"x-other"));
+        assert!(!has_element(&h, &CONNECTION, b"close"));
+        assert!(!has_element(&h, &CONNECTION, b"upgrad"));
+        assert!(!has_element(&h, &UPGRADE, b"upgrade"), "another field");
+    }
 }
