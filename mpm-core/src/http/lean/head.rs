@@ -537,4 +537,23 @@ mod tests {
         assert_eq!(first_line(b"\n\r\nGET /x\nHost"), "GET /x");
         assert_eq!(first_line(b"\r\n"), "");
     }
+
+    #[test]
+    fn a_line_exactly_at_its_limit_passes_one_byte_more_does_not() {
+        // limits(): request line 20 bytes, field line 10 (without the CRLF).
+        let line = |n: usize| format!("GET /{} HTTP/1.1", "a".repeat(n - 14));
+        let field = |n: usize| format!("Abc: {}", "d".repeat(n - 5));
+        assert_eq!((line(20).len(), field(10).len()), (20, 10));
+        let head = |l: &str, f: &str| format!("{l}\r\n{f}\r\n\r\n");
+        let at = head(&line(20), &field(10));
+        assert_eq!(scan_all(at.as_bytes()), Scan::Complete(at.len()));
+        assert_eq!(
+            scan_all(head(&line(21), &field(10)).as_bytes()),
+            Scan::Reject(StatusCode::URI_TOO_LONG)
+        );
+        assert_eq!(
+            scan_all(head(&line(20), &field(11)).as_bytes()),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+    }
 }
