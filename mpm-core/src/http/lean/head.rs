@@ -556,4 +556,21 @@ mod tests {
             Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
         );
     }
+
+    #[test]
+    fn a_bare_cr_that_is_also_the_first_byte_over_the_limit_is_400() {
+        // Field limit 10: the CR is byte 11, both malformed and too long; the malformed
+        // verdict wins the tie, whole and in pieces. One byte later, the length decides.
+        let tie = b"GET / HTTP/1.1\r\nAbc: defgh\rX\r\n\r\n";
+        assert_eq!(scan_all(tie), Scan::Reject(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            scan_with(tie, &limits()),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+        let later = b"GET / HTTP/1.1\r\nAbc: defghi\rX\r\n\r\n";
+        assert_eq!(
+            scan_all(later),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+    }
 }
