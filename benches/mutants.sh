@@ -40,8 +40,8 @@ for area in "$@"; do
     limits)
         pkgs=(mpm-core)
         files=(mpm-core/src/limits.rs 'mpm-core/src/rules/*.rs')
-        tests=(--lib --test limits_clamping --test config_errors --test config_files
-            --test config_serde_builder) ;;
+        tests=(--lib --test=limits_clamping --test=config_errors --test=config_files
+            --test=config_serde_builder) ;;
     spares)
         pkgs=(mpm-core mpm-prefork mpm-worker mpm-event)
         files=(mpm-core/src/master/spares.rs mpm-core/src/policy.rs mpm-prefork/src/policy.rs
@@ -50,16 +50,20 @@ for area in "$@"; do
     scoreboard)
         pkgs=(mpm-core)
         files=(mpm-core/src/scoreboard.rs)
-        tests=(--lib --test scoreboard_api) ;;
+        tests=(--lib --test=scoreboard_api) ;;
     *) echo "unknown area $area" >&2; exit 2 ;;
     esac
     args=()
     for p in "${pkgs[@]}"; do args+=(--package "$p"); done
     for f in "${files[@]}"; do args+=(--file "$f"); done
+    # As cargo arguments, not test arguments: the build of each mutant then compiles only
+    # these test targets (with `-- --lib`, cargo-mutants builds every test target of the
+    # package and runs one: several times slower).
+    for t in "${tests[@]}"; do args+=("--cargo-arg=$t"); done
     out=$(mktemp -d)
     started=$(date +%s)
     cargo mutants "${args[@]}" --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" \
-        --output "$out" -- "${tests[@]}" >"$out/log" 2>&1 || true
+        --output "$out" >"$out/log" 2>&1 || true
     took=$(( $(date +%s) - started ))
     mo=$out/mutants.out
     count() { if [ -f "$mo/$1.txt" ]; then wc -l <"$mo/$1.txt"; else echo 0; fi; }

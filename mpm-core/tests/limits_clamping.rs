@@ -515,3 +515,67 @@ fn async_request_worker_factor_below_one_becomes_one() {
     .limits;
     assert_eq!(l.async_request_worker_factor, 1.5);
 }
+
+#[test]
+fn server_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_warning() {
+    for kind in [Prefork, Worker, Event] {
+        let max = mpm_core::limits::defaults(kind).max_server_limit;
+        let at = run(
+            kind,
+            &Directives {
+                server_limit: Some(max),
+                ..d()
+            },
+        );
+        assert_eq!(i64::from(at.limits.server_limit), max, "{kind}");
+        assert!(
+            at.warnings.iter().all(|w| w.directive != "ServerLimit"),
+            "{kind}: {:?}",
+            texts(&at)
+        );
+        let over = run(
+            kind,
+            &Directives {
+                server_limit: Some(max + 1),
+                ..d()
+            },
+        );
+        assert_eq!(i64::from(over.limits.server_limit), max, "{kind}");
+        assert!(
+            texts(&over).iter().any(|(startup, _)| startup
+                == &format!(
+                    "WARNING: ServerLimit of {} exceeds compile-time limit of {max} servers, decreasing to {max}.",
+                    max + 1
+                )),
+            "{kind}: {:?}",
+            texts(&over)
+        );
+    }
+}
+
+#[test]
+fn the_rules_say_what_the_model_is_threads_fixed_processes_variable_only_event_async() {
+    use mpm_core::kit::{Capability, SpareUnit};
+    for (kind, threaded, unit, is_async) in [
+        (Prefork, Capability::No, SpareUnit::Processes, false),
+        (Worker, Capability::Fixed, SpareUnit::Threads, false),
+        (Event, Capability::Fixed, SpareUnit::Threads, true),
+    ] {
+        let rules = kind.rules();
+        assert_eq!(rules.reports_async_connections(), is_async, "{kind}");
+        let c = rules.capabilities();
+        assert_eq!(
+            (c.threaded, c.forked, c.is_async),
+            (threaded, Capability::Variable, is_async),
+            "{kind}"
+        );
+        // Its Debug names the defaults and the spare unit.
+        let debug = format!("{rules:?}");
+        assert!(
+            debug.starts_with("Rules {")
+                && debug.contains("defaults: Defaults {")
+                && debug.contains(&format!("spare_unit: {unit:?}")),
+            "{kind}: {debug}"
+        );
+    }
+}
