@@ -579,3 +579,78 @@ fn the_rules_say_what_the_model_is_threads_fixed_processes_variable_only_event_a
         );
     }
 }
+
+#[test]
+fn one_is_the_smallest_value_kept_without_a_warning() {
+    let prefork = run(
+        Prefork,
+        &Directives {
+            server_limit: Some(1),
+            max_request_workers: Some(1),
+            start_servers: Some(1),
+            min_spare_servers: Some(1),
+            max_spare_servers: Some(2),
+            ..d()
+        },
+    );
+    assert_eq!(texts(&prefork), vec![], "prefork");
+    let l = &prefork.limits;
+    assert_eq!(
+        (
+            l.server_limit,
+            l.max_request_workers,
+            l.start_servers,
+            l.min_spare_servers,
+            l.max_spare_servers
+        ),
+        (1, 1, 1, 1, 2)
+    );
+    let worker = run(
+        Worker,
+        &Directives {
+            server_limit: Some(1),
+            thread_limit: Some(1),
+            threads_per_child: Some(1),
+            max_request_workers: Some(1),
+            start_servers: Some(1),
+            min_spare_threads: Some(1),
+            max_spare_threads: Some(2),
+            ..d()
+        },
+    );
+    assert_eq!(texts(&worker), vec![], "worker");
+    assert_eq!(worker.limits.min_spare_threads, 1);
+}
+
+#[test]
+fn prefork_max_spare_servers_is_raised_silently_to_one_over_the_minimum() {
+    for (min, max, effective) in [(5, 5, 6), (5, 2, 6), (5, 6, 6), (5, 7, 7)] {
+        let v = run(
+            Prefork,
+            &Directives {
+                min_spare_servers: Some(min),
+                max_spare_servers: Some(max),
+                ..d()
+            },
+        );
+        assert_eq!(
+            (v.limits.min_spare_servers, v.limits.max_spare_servers),
+            (min as u32, effective),
+            "MinSpareServers {min}, MaxSpareServers {max}"
+        );
+        assert_eq!(texts(&v), vec![], "silent, as prefork_run");
+    }
+}
+
+#[test]
+fn connections_per_child_for_the_descriptor_estimate() {
+    // Prefork: one connection; worker: one per thread, plus one; event: threads times
+    // (1 + AsyncRequestWorkerFactor), rounded up, plus one.
+    assert_eq!(Prefork.rules().connections_per_child(1, 2.0), 1);
+    assert_eq!(Prefork.rules().connections_per_child(25, 2.0), 1);
+    assert_eq!(Worker.rules().connections_per_child(25, 2.0), 26);
+    assert_eq!(Worker.rules().connections_per_child(0, 2.0), 2);
+    assert_eq!(Event.rules().connections_per_child(25, 2.0), 76);
+    assert_eq!(Event.rules().connections_per_child(25, 0.5), 39);
+    assert_eq!(Event.rules().connections_per_child(3, 0.0), 4);
+}
