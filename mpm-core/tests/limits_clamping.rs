@@ -654,3 +654,37 @@ fn connections_per_child_for_the_descriptor_estimate() {
     assert_eq!(Event.rules().connections_per_child(25, 0.5), 39);
     assert_eq!(Event.rules().connections_per_child(3, 0.0), 4);
 }
+
+#[test]
+fn thread_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_warning() {
+    for kind in [Worker, Event] {
+        let max = mpm_core::limits::defaults(kind).max_thread_limit;
+        let with = |tl: i64| {
+            run(
+                kind,
+                &Directives {
+                    thread_limit: Some(tl),
+                    ..d()
+                },
+            )
+        };
+        let at = with(max);
+        assert_eq!(i64::from(at.limits.thread_limit), max, "{kind}");
+        assert!(
+            at.warnings.iter().all(|w| w.directive != "ThreadLimit"),
+            "{kind}: {:?}",
+            texts(&at)
+        );
+        let over = with(max + 1);
+        assert_eq!(i64::from(over.limits.thread_limit), max, "{kind}");
+        assert!(
+            texts(&over).iter().any(|(startup, _)| startup
+                == &format!(
+                    "WARNING: ThreadLimit of {} exceeds compile-time limit of {max} threads, decreasing to {max}.",
+                    max + 1
+                )),
+            "{kind}: {:?}",
+            texts(&over)
+        );
+    }
+}

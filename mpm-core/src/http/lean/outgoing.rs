@@ -305,3 +305,51 @@ where
     use http_body_util::BodyExt;
     body.map_err(Into::into).boxed_unsync()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A body that yields its data frames at once, one per poll.
+    struct Frames(VecDeque<&'static str>);
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = BoxError;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            Poll::Ready(self.0.pop_front().map(|s| Ok(Frame::data(Bytes::from(s)))))
+        }
+    }
+
+    fn settled(frames: &[&'static str]) -> Settled {
+        let body = ResponseBody::new(Frames(frames.iter().copied().collect()));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(settle(Response::new(body)))
+    }
+
+    #[test]
+    fn a_body_that_ends_in_a_few_frames_settles_whole_with_every_frame_joined() {
+        for (frames, whole) in [
+            (&[][..], ""),
+            (&["hello"][..], "hello"),
+            (&["ab", "cd", "ef"][..], "abcdef"),
+            (&["", "ab", "cd"][..], "abcd"),
+        ] {
+            match settled(frames) {
+                Settled::Whole(r) => assert_eq!(r.body(), whole, "{frames:?}"),
+                Settled::Streaming(..) => panic!("{frames:?} did not settle whole"),
+            }
+        }
+        // Ending takes a poll too: four frames and the end are more than SETTLE_FRAMES.
+        assert!(matches!(
+            settled(&["a", "b", "c", "d"]),
+            Settled::Streaming(_, f) if f.len() == SETTLE_FRAMES
+        ));
+    }
+}
