@@ -688,3 +688,26 @@ fn thread_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_w
         );
     }
 }
+
+#[test]
+fn threaded_max_spare_threads_is_raised_silently_to_a_child_and_one_over_the_minimum() {
+    // ThreadsPerChild 25: MaxSpareThreads at least MinSpareThreads + 26.
+    for kind in [Worker, Event] {
+        for (min, max, effective) in [(75, 80, 101), (75, 101, 101), (75, 102, 102), (1, 1, 27)] {
+            let v = run(
+                kind,
+                &Directives {
+                    min_spare_threads: Some(min),
+                    max_spare_threads: Some(max),
+                    ..d()
+                },
+            );
+            assert_eq!(
+                (v.limits.min_spare_threads, v.limits.max_spare_threads),
+                (min as u32, effective),
+                "{kind}: MinSpareThreads {min}, MaxSpareThreads {max}"
+            );
+            assert_eq!(texts(&v), vec![], "{kind}: silent, as *_run");
+        }
+    }
+}

@@ -312,7 +312,7 @@ mod tests {
     use std::collections::VecDeque;
 
     /// A body that yields its data frames at once, one per poll.
-    struct Frames(VecDeque<&'static str>);
+    struct Frames(VecDeque<Bytes>);
 
     impl Body for Frames {
         type Data = Bytes;
@@ -321,12 +321,16 @@ mod tests {
             mut self: Pin<&mut Self>,
             _cx: &mut std::task::Context<'_>,
         ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-            Poll::Ready(self.0.pop_front().map(|s| Ok(Frame::data(Bytes::from(s)))))
+            Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
         }
     }
 
     fn settled(frames: &[&'static str]) -> Settled {
-        let body = ResponseBody::new(Frames(frames.iter().copied().collect()));
+        settled_bytes(frames.iter().map(|s| Bytes::from(*s)).collect())
+    }
+
+    fn settled_bytes(frames: VecDeque<Bytes>) -> Settled {
+        let body = ResponseBody::new(Frames(frames));
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
@@ -350,6 +354,20 @@ mod tests {
         assert!(matches!(
             settled(&["a", "b", "c", "d"]),
             Settled::Streaming(_, f) if f.len() == SETTLE_FRAMES
+        ));
+    }
+
+    #[test]
+    fn a_body_of_up_to_settle_bytes_settles_whole_a_byte_more_streams() {
+        let at = Bytes::from(vec![b'x'; SETTLE_BYTES]);
+        match settled_bytes([at.clone()].into()) {
+            Settled::Whole(r) => assert_eq!(r.body(), &at),
+            Settled::Streaming(..) => panic!("{SETTLE_BYTES} bytes did not settle whole"),
+        }
+        let over = Bytes::from(vec![b'x'; SETTLE_BYTES + 1]);
+        assert!(matches!(
+            settled_bytes([over].into()),
+            Settled::Streaming(_, f) if f.len() == 1
         ));
     }
 }
