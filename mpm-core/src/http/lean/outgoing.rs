@@ -358,13 +358,13 @@ mod tests {
     }
 
     #[test]
-    fn a_body_of_up_to_settle_bytes_settles_whole_a_byte_more_streams() {
-        let at = Bytes::from(vec![b'x'; SETTLE_BYTES]);
+    fn a_body_of_up_to_64_kib_settles_whole_a_byte_more_streams() {
+        let at = Bytes::from(vec![b'x'; 64 * 1024]);
         match settled_bytes([at.clone()].into()) {
             Settled::Whole(r) => assert_eq!(r.body(), &at),
             Settled::Streaming(..) => panic!("{SETTLE_BYTES} bytes did not settle whole"),
         }
-        let over = Bytes::from(vec![b'x'; SETTLE_BYTES + 1]);
+        let over = Bytes::from(vec![b'x'; 64 * 1024 + 1]);
         assert!(matches!(
             settled_bytes([over].into()),
             Settled::Streaming(_, f) if f.len() == 1
