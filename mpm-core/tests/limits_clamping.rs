@@ -693,7 +693,14 @@ fn thread_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_w
 fn threaded_max_spare_threads_is_raised_silently_to_a_child_and_one_over_the_minimum() {
     // ThreadsPerChild 25: MaxSpareThreads at least MinSpareThreads + 26.
     for kind in [Worker, Event] {
-        for (min, max, effective) in [(75, 80, 101), (75, 101, 101), (75, 102, 102), (1, 1, 27)] {
+        for (min, max, effective) in [
+            (75, 80, 101),
+            (75, 99, 101),
+            (75, 100, 101),
+            (75, 101, 101),
+            (75, 102, 102),
+            (1, 1, 27),
+        ] {
             let v = run(
                 kind,
                 &Directives {
