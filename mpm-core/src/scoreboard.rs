@@ -1259,4 +1259,26 @@ mod tests {
         );
         assert_eq!(Scoreboard::mapping_size(u32::MAX, u32::MAX), None);
     }
+
+    #[test]
+    fn the_header_kind_code_is_the_fnv1a_hash_of_the_strategy_name() {
+        // What a reader of the mapping compares against (FNV-1a, 32 bits).
+        assert_eq!(kind_code(MpmKind::Prefork), 0x7a82_cb02);
+        assert_eq!(kind_code(MpmKind::Worker), 0x95ce_3757);
+        assert_eq!(kind_code(MpmKind::Event), 0xfe30_d09f);
+        let sb = Scoreboard::create(MpmKind::Worker, 1, 1).unwrap();
+        assert_eq!(sb.header().kind.load(Relaxed), 0x95ce_3757);
+    }
+
+    #[test]
+    fn truncate_cuts_at_or_below_max_on_a_character_boundary() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcdef", 3), "abc");
+        // é is two bytes (1..3), € three (1..4): a cut inside one backs off before it.
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("a€b", 3), "a");
+        assert_eq!(truncate("a€b", 2), "a");
+        assert_eq!(truncate("a€b", 4), "a€");
+    }
 }
