@@ -1281,4 +1281,37 @@ mod tests {
         assert_eq!(truncate("a€b", 2), "a");
         assert_eq!(truncate("a€b", 4), "a€");
     }
+
+    #[test]
+    fn lifecycle_counters_count_restarts_back_offs_and_crashes_by_signal() {
+        let sb = Scoreboard::create(MpmKind::Prefork, 2, 1).unwrap();
+        assert_eq!(sb.lifecycle(), LifecycleCounters::default());
+        sb.count_graceful_restart();
+        sb.count_graceful_restart();
+        sb.count_accept_backoff();
+        for sig in [9, 11, 9, -1, 32, 1000] {
+            // Signals outside 1..=31 are not counted (and never panic).
+            sb.count_crash(sig);
+        }
+        sb.clear();
+        sb.clear();
+        assert_eq!(sb.hard_restarts(), 2);
+        assert_eq!(
+            sb.lifecycle(),
+            LifecycleCounters {
+                hard_restarts: 2,
+                graceful_restarts: 2,
+                accept_backoffs: 1,
+                crashes_by_signal: vec![(9, 2), (11, 1)],
+            }
+        );
+    }
+
+    #[test]
+    fn slot_handles_know_their_indices() {
+        let sb = Scoreboard::create(MpmKind::Worker, 3, 4).unwrap();
+        assert_eq!(sb.process(2).index(), 2);
+        let w = sb.worker(2, 3);
+        assert_eq!((w.slot(), w.thread()), (2, 3));
+    }
 }
