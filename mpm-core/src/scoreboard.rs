@@ -1314,4 +1314,43 @@ mod tests {
         let w = sb.worker(2, 3);
         assert_eq!((w.slot(), w.thread()), (2, 3));
     }
+
+    #[test]
+    fn request_duration_is_stop_minus_start_or_now_minus_start_while_running() {
+        let sb = Scoreboard::create(MpmKind::Prefork, 1, 1).unwrap();
+        let w = sb.worker(0, 0);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            0,
+            "never started"
+        );
+        w.rec.start_time.store(5_000_000, Relaxed);
+        w.rec.stop_time.store(7_500_000, Relaxed);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            2_500,
+            "finished"
+        );
+        w.rec.stop_time.store(1_000_000, Relaxed);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            4_000,
+            "running"
+        );
+        assert_eq!(
+            w.snapshot_at(4_000_000).request_duration_ms,
+            0,
+            "clock went back"
+        );
+    }
+
+    #[test]
+    fn the_snapshot_restart_time_is_seconds_after_the_epoch() {
+        let mut s = ScoreboardSnapshot::empty(MpmKind::Event, 1, 1);
+        s.restart_time = 1_795_705_445;
+        assert_eq!(
+            s.restart_system_time(),
+            UNIX_EPOCH + Duration::from_secs(1_795_705_445)
+        );
+    }
 }
