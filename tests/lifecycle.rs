@@ -267,6 +267,72 @@ fn privilege_drop(mpm: &'static str) {
     assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
 }
 
+/// `mpm_state` of a `?json` status document (`MpmInfo.state`, Apache's
+/// `AP_MPMQ_MPM_STATE`), or `""` when there is none.
+fn mpm_state(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    v["mpm_state"].as_str().unwrap_or_default().to_string()
+}
+
+/// The master publishes where the server is in its life in the scoreboard, where a child's
+/// status page reads it: `running` once a child serves, `stopping` once a graceful stop
+/// begins (seen by a request that was being read when the stop came).
+fn mpm_state_published(mpm: &'static str) {
+    use std::io::{Read, Write};
+    let (conf, _, _, _) = small(mpm);
+    let mut server = Server::start(mpm, &conf);
+    let json = |server: &Server| {
+        client::get(server.addr, "/server-status?json")
+            .map(|r| r.body_text())
+            .unwrap_or_default()
+    };
+    let mut last = String::new();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            last = json(&server);
+            mpm_state(&last) == "running"
+        }),
+        "the state never became running: {last}"
+    );
+    // A request whose head is still being read when the stop comes: it is served during
+    // the drain, by a child of a master that has published `stopping`.
+    let mut held = std::net::TcpStream::connect(server.addr).expect("connect");
+    held.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    held.write_all(b"GET /server-status?json HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            last = json(&server);
+            let v: serde_json::Value = serde_json::from_str(&last).unwrap_or_default();
+            // A worker reading it (prefork, worker), or a connection counted beside the
+            // status request's own (event reads a head in its loop, not in a worker).
+            v["scoreboard"].as_str().unwrap_or_default().contains('R')
+                || v["conns_total"].as_u64().unwrap_or(0) >= 2
+        }),
+        "the held request is not being read: {last}"
+    );
+    server.signal(libc::SIGWINCH);
+    assert!(
+        wait_until(Duration::from_secs(10), || server
+            .log()
+            .contains("shutting down gracefully")),
+        "no graceful stop; log:\n{}",
+        server.log()
+    );
+    held.write_all(b"Connection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    held.read_to_end(&mut answer)
+        .expect("the held request's answer");
+    let answer = String::from_utf8_lossy(&answer);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    assert_eq!(mpm_state(body), "stopping", "answer: {answer}");
+    assert!(
+        server.wait_exit(Duration::from_secs(10)),
+        "master still running"
+    );
+}
+
 macro_rules! for_each_mpm {
     ($($test:ident),* $(,)?) => {
         mod prefork { $( #[test] fn $test() { super::$test("prefork") } )* }
@@ -288,3 +354,24 @@ for_each_mpm!(
     handler_panic_costs_one_response,
     privilege_drop,
 );
+
+// mpm's three strategies: the example's `reactor` neither marks a worker reading nor
+// counts its connections, so a head it is reading cannot be seen from outside.
+mod prefork_state {
+    #[test]
+    fn mpm_state_published() {
+        super::mpm_state_published("prefork")
+    }
+}
+mod worker_state {
+    #[test]
+    fn mpm_state_published() {
+        super::mpm_state_published("worker")
+    }
+}
+mod event_state {
+    #[test]
+    fn mpm_state_published() {
+        super::mpm_state_published("event")
+    }
+}

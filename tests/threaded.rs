@@ -10,7 +10,7 @@ mod common;
 
 use common::client::{Conn, Response};
 use common::keepalive::KeepAliveLoad;
-use common::threads::{raise_nofile, wait_sleeping_workers};
+use common::threads::{raise_nofile, require_sleep_visible, wait_sleeping_workers};
 use common::{wait_until, Server};
 use std::io;
 use std::net::SocketAddr;
@@ -140,6 +140,12 @@ fn check_waiting(waiting: Vec<JoinHandle<Outcome>>, a_sent: Instant) -> Vec<Dura
 fn worker_saturated_connections_wait_and_are_served_in_order() {
     let server = Server::start("worker", SATURATION);
     let child = only_child(&server);
+    if !require_sleep_visible(
+        "worker_saturated_connections_wait_and_are_served_in_order",
+        child,
+    ) {
+        return;
+    }
     let (a, b, a_sent) = block_both_workers(&server, child);
     let waiting: Vec<_> = (0..4)
         .map(|_| send_close(server.addr, "/sleep?ms=200"))
@@ -159,6 +165,12 @@ fn worker_saturated_connections_wait_and_are_served_in_order() {
 fn event_all_workers_blocked_new_and_parked_connections() {
     let server = Server::start("event", &format!("{SATURATION}KeepAliveTimeout 3\n"));
     let child = only_child(&server);
+    if !require_sleep_visible(
+        "event_all_workers_blocked_new_and_parked_connections",
+        child,
+    ) {
+        return;
+    }
     let mut parked = Vec::new();
     for _ in 0..2 {
         let mut c = Conn::open(server.addr).unwrap();
@@ -231,6 +243,9 @@ fn event_accept_limit_async_request_worker_factor() {
         &format!("{SATURATION}AsyncRequestWorkerFactor 1\nKeepAliveTimeout 30\n"),
     );
     let child = only_child(&server);
+    if !require_sleep_visible("event_accept_limit_async_request_worker_factor", child) {
+        return;
+    }
     let mut p1 = Conn::open(server.addr).unwrap();
     let mut p2 = Conn::open(server.addr).unwrap();
     assert_eq!(p2.get("/").unwrap().status, 200);

@@ -14,15 +14,19 @@ pub enum Capability {
     Variable,
 }
 
-/// Where the server is in its life (`AP_MPMQ_MPM_STATE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the server is in its life (`AP_MPMQ_MPM_STATE`). The master publishes it in the
+/// scoreboard's header ([`Scoreboard::state`](crate::scoreboard::Scoreboard::state)), so a
+/// child, a status page (`?json`'s `mpm_state`) or the embedding application sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MpmState {
-    /// Starting up.
+    /// Starting up: before the first child serves, and again at each restart until the
+    /// new generation serves (as Apache, whose restarts re-run its startup).
+    #[default]
     Starting,
-    /// Serving.
+    /// Serving: a child of the running generation is ready.
     Running,
-    /// Stopping.
+    /// Stopping, gracefully or at once (Apache has one state for both).
     Stopping,
 }
 

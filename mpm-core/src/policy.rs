@@ -103,3 +103,74 @@ pub enum HungHandler {
     /// thread cannot be cancelled), and then as for [`RetireThenKill`](Self::RetireThenKill).
     Cancel,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MpmKind;
+
+    #[test]
+    fn idle_workers_are_dead_starting_or_ready_slots() {
+        use WorkerStatus::*;
+        let workers = [
+            Dead,
+            Starting,
+            Ready,
+            BusyRead,
+            BusyWrite,
+            BusyKeepalive,
+            BusyLog,
+            BusyDns,
+            Closing,
+            Graceful,
+            IdleKill,
+            Ready,
+        ];
+        let child = ChildCensus {
+            slot: 0,
+            workers: &workers,
+            not_accepting: false,
+        };
+        assert_eq!(child.idle_workers(), 4);
+        let none = ChildCensus {
+            workers: &[BusyWrite, Graceful],
+            ..child
+        };
+        assert_eq!(none.idle_workers(), 0);
+    }
+
+    #[test]
+    fn stopping_children_are_those_not_active() {
+        let c = |active, children| Census {
+            idle: 0,
+            active,
+            children,
+        };
+        assert_eq!(c(3, 3).stopping(), 0);
+        assert_eq!(c(3, 5).stopping(), 2);
+        assert_eq!(c(4, 8).stopping(), 4);
+    }
+
+    #[test]
+    fn spares_between_retires_above_the_maximum_spawns_below_the_minimum() {
+        let d = crate::Directives {
+            min_spare_servers: Some(5),
+            max_spare_servers: Some(10),
+            ..Default::default()
+        };
+        let l = crate::config::validate(MpmKind::Prefork, &d, None)
+            .expect("valid")
+            .limits;
+        for (idle, decision) in [
+            (0, SpareDecision::Spawn),
+            (4, SpareDecision::Spawn),
+            (5, SpareDecision::Steady),
+            (7, SpareDecision::Steady),
+            (10, SpareDecision::Steady),
+            (11, SpareDecision::Retire { now: true }),
+            (40, SpareDecision::Retire { now: true }),
+        ] {
+            assert_eq!(spares_between(idle, &l), decision, "idle {idle}");
+        }
+    }
+}

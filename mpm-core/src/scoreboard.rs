@@ -6,8 +6,9 @@
 //! One contiguous zero-filled `MAP_SHARED | MAP_ANONYMOUS` mapping, every field an atomic:
 //!
 //! ```text
-//! header        (64 bytes)        magic, layout version, kind, limits, generations,
-//!                                 restart time, master pid, hard-restart counter
+//! header        (256 bytes)       magic, layout version, kind, limits, generations,
+//!                                 restart time, master pid, lifecycle counters, the
+//!                                 master's state (starting, running, stopping)
 //! process[ServerLimit]            64-byte records (one cache line each): pid, generation,
 //!                                 quiescing, not_accepting, connection counters
 //! worker[ServerLimit][ThreadLimit] 8-byte aligned records: status letter, counters,
@@ -27,6 +28,7 @@
 //! copies everything out into serde-friendly structs.
 
 use crate::error::{Error, Result};
+use crate::info::MpmState;
 use crate::kind::MpmKind;
 use crate::sys::shm::{shm_record, SharedMemory};
 use serde::{Deserialize, Serialize};
@@ -107,7 +109,7 @@ impl WorkerStatus {
 /// The magic number at the start of the mapping (`"MPMSCORE"` in little-endian bytes).
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPMSCORE");
 /// The version of the binary layout described in the module documentation.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 /// Bytes kept of the request line (Apache keeps the first 63 characters).
 pub const REQUEST_MAX: usize = 63;
 /// Bytes kept of the client address.
@@ -139,6 +141,9 @@ shm_record! {
         accept_backoffs: AtomicU32,
         /// Children that died of signal n (index n, 1..=31) without being asked to.
         crashes: [AtomicU32; 32],
+        /// The master's [`MpmState`]: 0 starting (the zero-filled mapping), 1 running,
+        /// 2 stopping.
+        state: AtomicU32,
     }
 }
 
@@ -546,6 +551,27 @@ impl Scoreboard {
         self.header().master_pid.store(pid, Relaxed);
     }
 
+    /// Where the server is in its life, as the master last published it
+    /// ([`MpmState::Starting`] until it says otherwise).
+    pub fn state(&self) -> MpmState {
+        match self.header().state.load(Relaxed) {
+            1 => MpmState::Running,
+            2 => MpmState::Stopping,
+            _ => MpmState::Starting,
+        }
+    }
+
+    /// Publish where the server is in its life (the master: starting at start and at each
+    /// restart, running once a child serves, stopping when it stops).
+    pub fn set_state(&self, state: MpmState) {
+        let v = match state {
+            MpmState::Starting => 0,
+            MpmState::Running => 1,
+            MpmState::Stopping => 2,
+        };
+        self.header().state.store(v, Relaxed);
+    }
+
     /// How many times [`clear`](Self::clear) (a hard restart) ran on this mapping.
     pub fn hard_restarts(&self) -> u32 {
         self.header().hard_restarts.load(Relaxed)
@@ -749,6 +775,7 @@ impl Scoreboard {
             restart_time: h.restart_time.load(Relaxed),
             master_pid: h.master_pid.load(Relaxed),
             hard_restarts: h.hard_restarts.load(Relaxed),
+            state: self.state(),
             processes,
         }
     }
@@ -1169,6 +1196,9 @@ pub struct ScoreboardSnapshot {
     pub master_pid: i32,
     /// Hard restarts counted so far.
     pub hard_restarts: u32,
+    /// Where the server is in its life, as the master published it.
+    #[serde(default)]
+    pub state: MpmState,
     /// Every process slot, in slot order (`server_limit` entries).
     pub processes: Vec<ProcessSnapshot>,
 }
@@ -1200,6 +1230,7 @@ impl ScoreboardSnapshot {
             restart_time: 0,
             master_pid: 0,
             hard_restarts: 0,
+            state: MpmState::Starting,
             processes: (0..server_limit)
                 .map(|slot| ProcessSnapshot {
                     slot,
@@ -1339,5 +1370,99 @@ mod tests {
             Some(HEADER_SIZE + 2 * PROCESS_SIZE + 6 * WORKER_SIZE + TICKETS_SIZE)
         );
         assert_eq!(Scoreboard::mapping_size(u32::MAX, u32::MAX), None);
+    }
+
+    #[test]
+    fn the_header_kind_code_is_the_fnv1a_hash_of_the_strategy_name() {
+        // What a reader of the mapping compares against (FNV-1a, 32 bits).
+        assert_eq!(kind_code(MpmKind::Prefork), 0x7a82_cb02);
+        assert_eq!(kind_code(MpmKind::Worker), 0x95ce_3757);
+        assert_eq!(kind_code(MpmKind::Event), 0xfe30_d09f);
+        let sb = Scoreboard::create(MpmKind::Worker, 1, 1).unwrap();
+        assert_eq!(sb.header().kind.load(Relaxed), 0x95ce_3757);
+    }
+
+    #[test]
+    fn truncate_cuts_at_or_below_max_on_a_character_boundary() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcdef", 3), "abc");
+        // é is two bytes (1..3), € three (1..4): a cut inside one backs off before it.
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("a€b", 3), "a");
+        assert_eq!(truncate("a€b", 2), "a");
+        assert_eq!(truncate("a€b", 4), "a€");
+    }
+
+    #[test]
+    fn lifecycle_counters_count_restarts_back_offs_and_crashes_by_signal() {
+        let sb = Scoreboard::create(MpmKind::Prefork, 2, 1).unwrap();
+        assert_eq!(sb.lifecycle(), LifecycleCounters::default());
+        sb.count_graceful_restart();
+        sb.count_graceful_restart();
+        sb.count_accept_backoff();
+        for sig in [9, 11, 9, -1, 32, 1000] {
+            // Signals outside 1..=31 are not counted (and never panic).
+            sb.count_crash(sig);
+        }
+        sb.clear();
+        sb.clear();
+        assert_eq!(sb.hard_restarts(), 2);
+        assert_eq!(
+            sb.lifecycle(),
+            LifecycleCounters {
+                hard_restarts: 2,
+                graceful_restarts: 2,
+                accept_backoffs: 1,
+                crashes_by_signal: vec![(9, 2), (11, 1)],
+            }
+        );
+    }
+
+    #[test]
+    fn slot_handles_know_their_indices() {
+        let sb = Scoreboard::create(MpmKind::Worker, 3, 4).unwrap();
+        assert_eq!(sb.process(2).index(), 2);
+        let w = sb.worker(2, 3);
+        assert_eq!((w.slot(), w.thread()), (2, 3));
+    }
+
+    #[test]
+    fn request_duration_is_stop_minus_start_or_now_minus_start_while_running() {
+        let sb = Scoreboard::create(MpmKind::Prefork, 1, 1).unwrap();
+        let w = sb.worker(0, 0);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            0,
+            "never started"
+        );
+        w.rec.start_time.store(5_000_000, Relaxed);
+        w.rec.stop_time.store(7_500_000, Relaxed);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            2_500,
+            "finished"
+        );
+        w.rec.stop_time.store(1_000_000, Relaxed);
+        assert_eq!(
+            w.snapshot_at(9_000_000).request_duration_ms,
+            4_000,
+            "running"
+        );
+        assert_eq!(
+            w.snapshot_at(4_000_000).request_duration_ms,
+            0,
+            "clock went back"
+        );
+    }
+
+    #[test]
+    fn the_snapshot_restart_time_is_seconds_after_the_epoch() {
+        let mut s = ScoreboardSnapshot::empty(MpmKind::Event, 1, 1);
+        s.restart_time = 1_795_705_445;
+        assert_eq!(
+            s.restart_system_time(),
+            UNIX_EPOCH + Duration::from_secs(1_795_705_445)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Read-only access to a running server's scoreboard, for the embedding application:
 //! the master writes the header and each child its own slots; everyone else reads.
 
+use crate::info::MpmState;
 use crate::kind::MpmKind;
 use crate::scoreboard::{Scoreboard, ScoreboardSnapshot};
 use std::fmt;
@@ -30,6 +31,11 @@ impl ScoreboardView {
     /// The running generation.
     pub fn generation(&self) -> u32 {
         self.inner.generation()
+    }
+
+    /// Where the server is in its life, as the master published it.
+    pub fn state(&self) -> MpmState {
+        self.inner.state()
     }
 
     /// Process slots (ServerLimit).

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::http::Handler;
 use crate::listen::{self, BindOptions, Listener};
 use crate::master::Master;
-use crate::mpm::{Mpm, MpmInfo, MpmState};
+use crate::mpm::{Mpm, MpmInfo};
 use crate::scoreboard::Scoreboard;
 use crate::scoreboard_view::ScoreboardView;
 use std::net::SocketAddr;
@@ -81,14 +81,15 @@ impl Server {
 
     /// What `httpd -V` / `ap_mpm_query` report.
     ///
-    /// Asked of a server that has not run (`run` consumes it), so `state` is always
-    /// [`MpmState::Starting`]: a running server's `Running` / `Stopping` is not published
-    /// anywhere yet (it would take the master writing it to the scoreboard).
+    /// Asked of a server that has not run (`run` consumes it), so `state` is
+    /// [`MpmState::Starting`](crate::mpm::MpmState::Starting); once it runs, the master publishes `Running` and `Stopping`
+    /// in the scoreboard, where [`ScoreboardView::state`] (from a child or a handler) and
+    /// the status page's JSON (`mpm_state`) read it.
     pub fn info(&self) -> MpmInfo {
         self.mpm.info(
             &self.config.limits,
             self.scoreboard.generation(),
-            MpmState::Starting,
+            self.scoreboard.state(),
         )
     }
 

@@ -15,6 +15,7 @@
 //! Times are printed in UTC (`Thursday, 26-Nov-2026 15:04:05 UTC`); floats like C's `%g`
 //! (see [`format_g`]). The CPU lines of Apache's output are not produced (not measured).
 
+use crate::info::MpmState;
 use crate::kind::MpmKind;
 use crate::limits::Limits;
 use crate::scoreboard::{ProcessSnapshot, ScoreboardSnapshot, WorkerSnapshot};
@@ -423,6 +424,11 @@ pub struct StatusReport {
     pub config_generation: u32,
     /// ParentServerMPMGeneration.
     pub mpm_generation: u32,
+    /// Where the server is in its life (`AP_MPMQ_MPM_STATE`: `starting`, `running`,
+    /// `stopping`), as the master published it. JSON only: Apache's `?auto` has no such
+    /// line.
+    #[serde(default)]
+    pub mpm_state: MpmState,
     /// Seconds since the last (re)start.
     pub uptime_seconds: u64,
     /// 1/5/15 minute load averages, if known.
@@ -599,6 +605,7 @@ pub fn report(snap: &ScoreboardSnapshot, ctx: &StatusContext) -> StatusReport {
         restart_time: snap.restart_time,
         config_generation: snap.config_generation,
         mpm_generation: snap.generation,
+        mpm_state: snap.state,
         uptime_seconds: uptime,
         load: ctx.load,
         extended_status: ext,

@@ -515,3 +515,206 @@ fn async_request_worker_factor_below_one_becomes_one() {
     .limits;
     assert_eq!(l.async_request_worker_factor, 1.5);
 }
+
+#[test]
+fn server_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_warning() {
+    for kind in [Prefork, Worker, Event] {
+        let max = mpm_core::limits::defaults(kind).max_server_limit;
+        let at = run(
+            kind,
+            &Directives {
+                server_limit: Some(max),
+                ..d()
+            },
+        );
+        assert_eq!(i64::from(at.limits.server_limit), max, "{kind}");
+        assert!(
+            at.warnings.iter().all(|w| w.directive != "ServerLimit"),
+            "{kind}: {:?}",
+            texts(&at)
+        );
+        let over = run(
+            kind,
+            &Directives {
+                server_limit: Some(max + 1),
+                ..d()
+            },
+        );
+        assert_eq!(i64::from(over.limits.server_limit), max, "{kind}");
+        assert!(
+            texts(&over).iter().any(|(startup, _)| startup
+                == &format!(
+                    "WARNING: ServerLimit of {} exceeds compile-time limit of {max} servers, decreasing to {max}.",
+                    max + 1
+                )),
+            "{kind}: {:?}",
+            texts(&over)
+        );
+    }
+}
+
+#[test]
+fn the_rules_say_what_the_model_is_threads_fixed_processes_variable_only_event_async() {
+    use mpm_core::kit::{Capability, SpareUnit};
+    for (kind, threaded, unit, is_async) in [
+        (Prefork, Capability::No, SpareUnit::Processes, false),
+        (Worker, Capability::Fixed, SpareUnit::Threads, false),
+        (Event, Capability::Fixed, SpareUnit::Threads, true),
+    ] {
+        let rules = kind.rules();
+        assert_eq!(rules.reports_async_connections(), is_async, "{kind}");
+        let c = rules.capabilities();
+        assert_eq!(
+            (c.threaded, c.forked, c.is_async),
+            (threaded, Capability::Variable, is_async),
+            "{kind}"
+        );
+        // Its Debug names the defaults and the spare unit.
+        let debug = format!("{rules:?}");
+        assert!(
+            debug.starts_with("Rules {")
+                && debug.contains("defaults: Defaults {")
+                && debug.contains(&format!("spare_unit: {unit:?}")),
+            "{kind}: {debug}"
+        );
+    }
+}
+
+#[test]
+fn one_is_the_smallest_value_kept_without_a_warning() {
+    let prefork = run(
+        Prefork,
+        &Directives {
+            server_limit: Some(1),
+            max_request_workers: Some(1),
+            start_servers: Some(1),
+            min_spare_servers: Some(1),
+            max_spare_servers: Some(2),
+            ..d()
+        },
+    );
+    assert_eq!(texts(&prefork), vec![], "prefork");
+    let l = &prefork.limits;
+    assert_eq!(
+        (
+            l.server_limit,
+            l.max_request_workers,
+            l.start_servers,
+            l.min_spare_servers,
+            l.max_spare_servers
+        ),
+        (1, 1, 1, 1, 2)
+    );
+    let worker = run(
+        Worker,
+        &Directives {
+            server_limit: Some(1),
+            thread_limit: Some(1),
+            threads_per_child: Some(1),
+            max_request_workers: Some(1),
+            start_servers: Some(1),
+            min_spare_threads: Some(1),
+            max_spare_threads: Some(2),
+            ..d()
+        },
+    );
+    assert_eq!(texts(&worker), vec![], "worker");
+    assert_eq!(worker.limits.min_spare_threads, 1);
+}
+
+#[test]
+fn prefork_max_spare_servers_is_raised_silently_to_one_over_the_minimum() {
+    for (min, max, effective) in [(5, 5, 6), (5, 2, 6), (5, 6, 6), (5, 7, 7)] {
+        let v = run(
+            Prefork,
+            &Directives {
+                min_spare_servers: Some(min),
+                max_spare_servers: Some(max),
+                ..d()
+            },
+        );
+        assert_eq!(
+            (v.limits.min_spare_servers, v.limits.max_spare_servers),
+            (min as u32, effective),
+            "MinSpareServers {min}, MaxSpareServers {max}"
+        );
+        assert_eq!(texts(&v), vec![], "silent, as prefork_run");
+    }
+}
+
+#[test]
+fn connections_per_child_for_the_descriptor_estimate() {
+    // Prefork: one connection; worker: one per thread, plus one; event: threads times
+    // (1 + AsyncRequestWorkerFactor), rounded up, plus one.
+    assert_eq!(Prefork.rules().connections_per_child(1, 2.0), 1);
+    assert_eq!(Prefork.rules().connections_per_child(25, 2.0), 1);
+    assert_eq!(Worker.rules().connections_per_child(25, 2.0), 26);
+    assert_eq!(Worker.rules().connections_per_child(0, 2.0), 2);
+    assert_eq!(Event.rules().connections_per_child(25, 2.0), 76);
+    assert_eq!(Event.rules().connections_per_child(25, 0.5), 39);
+    assert_eq!(Event.rules().connections_per_child(3, 0.0), 4);
+}
+
+#[test]
+fn thread_limit_at_the_compile_time_ceiling_is_kept_one_over_is_lowered_with_a_warning() {
+    for kind in [Worker, Event] {
+        let max = mpm_core::limits::defaults(kind).max_thread_limit;
+        let with = |tl: i64| {
+            run(
+                kind,
+                &Directives {
+                    thread_limit: Some(tl),
+                    ..d()
+                },
+            )
+        };
+        let at = with(max);
+        assert_eq!(i64::from(at.limits.thread_limit), max, "{kind}");
+        assert!(
+            at.warnings.iter().all(|w| w.directive != "ThreadLimit"),
+            "{kind}: {:?}",
+            texts(&at)
+        );
+        let over = with(max + 1);
+        assert_eq!(i64::from(over.limits.thread_limit), max, "{kind}");
+        assert!(
+            texts(&over).iter().any(|(startup, _)| startup
+                == &format!(
+                    "WARNING: ThreadLimit of {} exceeds compile-time limit of {max} threads, decreasing to {max}.",
+                    max + 1
+                )),
+            "{kind}: {:?}",
+            texts(&over)
+        );
+    }
+}
+
+#[test]
+fn threaded_max_spare_threads_is_raised_silently_to_a_child_and_one_over_the_minimum() {
+    // ThreadsPerChild 25: MaxSpareThreads at least MinSpareThreads + 26.
+    for kind in [Worker, Event] {
+        for (min, max, effective) in [
+            (75, 80, 101),
+            (75, 99, 101),
+            (75, 100, 101),
+            (75, 101, 101),
+            (75, 102, 102),
+            (1, 1, 27),
+        ] {
+            let v = run(
+                kind,
+                &Directives {
+                    min_spare_threads: Some(min),
+                    max_spare_threads: Some(max),
+                    ..d()
+                },
+            );
+            assert_eq!(
+                (v.limits.min_spare_threads, v.limits.max_spare_threads),
+                (min as u32, effective),
+                "{kind}: MinSpareThreads {min}, MaxSpareThreads {max}"
+            );
+            assert_eq!(texts(&v), vec![], "{kind}: silent, as *_run");
+        }
+    }
+}

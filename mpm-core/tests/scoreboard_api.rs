@@ -1,5 +1,6 @@
 //! The scoreboard's API on one process: header, process and worker slots, text, resets.
 
+use mpm_core::mpm::MpmState;
 use mpm_core::scoreboard::{
     Scoreboard, ScoreboardSnapshot, WorkerStatus, LAYOUT_VERSION, MAGIC, REQUEST_MAX,
 };
@@ -28,6 +29,24 @@ fn create_sets_header() {
     assert_eq!(clone.config_generation(), 4);
     assert_eq!(clone.master_pid(), 1234);
     assert_eq!(clone.restart_time(), t, "kept to the second");
+}
+
+#[test]
+fn the_published_state_reads_back_through_every_handle_and_the_snapshot() {
+    let sb = Scoreboard::create(MpmKind::Event, 2, 2).unwrap();
+    assert_eq!(sb.state(), MpmState::Starting, "a new mapping is starting");
+    assert_eq!(sb.snapshot().state, MpmState::Starting);
+    let clone = sb.clone();
+    for state in [
+        MpmState::Running,
+        MpmState::Stopping,
+        MpmState::Starting,
+        MpmState::Running,
+    ] {
+        sb.set_state(state);
+        assert_eq!(clone.state(), state);
+        assert_eq!(clone.snapshot().state, state);
+    }
 }
 
 #[test]

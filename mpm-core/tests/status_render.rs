@@ -1,6 +1,7 @@
 //! JSON golden output and the HTML page.
 #![recursion_limit = "256"]
 
+use mpm_core::mpm::MpmState;
 use mpm_core::scoreboard::ScoreboardSnapshot;
 use mpm_core::status::{render_html, render_json, render_prometheus, StatusContext, StatusReport};
 use mpm_core::MpmKind;
@@ -15,6 +16,7 @@ fn snapshot() -> ScoreboardSnapshot {
     s.config_generation = 3;
     s.restart_time = NOW - 100;
     s.master_pid = 42;
+    s.state = MpmState::Running;
     let p = &mut s.processes[0];
     (p.pid, p.generation, p.connections, p.keep_alive, p.wait_io) = (100, 2, 3, 1, 1);
     let w = &mut p.workers[0];
@@ -62,6 +64,7 @@ fn golden_json() {
         "restart_time": NOW - 100,
         "config_generation": 3,
         "mpm_generation": 2,
+        "mpm_state": "running",
         "uptime_seconds": 100,
         "load": [0.5, 0.25, 1.0],
         "extended_status": true,

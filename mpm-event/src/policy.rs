@@ -131,4 +131,24 @@ mod tests {
             "event's MAX_THREAD_LIMIT is 100000"
         );
     }
+
+    #[test]
+    fn retirement_goes_ahead_with_stopping_children_only_when_more_slots_than_max_daemons_are_free()
+    {
+        let l = limits();
+        let at = |active, children| {
+            spares(
+                &Census {
+                    idle: 10,
+                    active,
+                    children,
+                },
+                &l,
+            )
+        };
+        // One stopping, 4 - 2 = 2 free slots: exactly max_daemons, not more: wait.
+        assert_eq!(at(1, 2), SpareDecision::Retire { now: false });
+        // One stopping, 4 - 1 = 3 free slots, more than max_daemons 2: retire now.
+        assert_eq!(at(0, 1), SpareDecision::Retire { now: true });
+    }
 }

@@ -4,6 +4,7 @@
 
 use super::Master;
 use crate::config::ServerConfig;
+use crate::info::MpmState;
 use nix::unistd::Pid;
 use std::time::SystemTime;
 
@@ -51,6 +52,7 @@ impl Master<'_> {
             return;
         };
         self.apply(config);
+        self.scoreboard.set_state(MpmState::Starting);
         self.scoreboard.count_graceful_restart();
         let old: Vec<Pid> = self.children.pids();
         for pid in old {
@@ -79,6 +81,7 @@ impl Master<'_> {
         self.scoreboard.set_master_pid(self.pid.as_raw());
         self.scoreboard.set_generation(self.generation);
         self.scoreboard.set_restart_time(SystemTime::now());
+        self.scoreboard.set_state(MpmState::Starting);
         self.spares.reset(0);
         let start = self.config.limits.start_servers;
         self.spawn_up_to(start);

@@ -17,6 +17,7 @@ use crate::config::{ConfigSource, ServerConfig};
 use crate::control::Command;
 use crate::error::Result;
 use crate::http::Handler;
+use crate::info::MpmState;
 use crate::kind::MpmKind;
 use crate::listen::Listener;
 use crate::mpm::Mpm;
@@ -114,6 +115,7 @@ impl<'a> Master<'a> {
         scoreboard.set_generation(0);
         scoreboard.set_config_generation(1);
         scoreboard.set_restart_time(SystemTime::now());
+        scoreboard.set_state(MpmState::Starting);
         Ok(Master {
             mpm,
             source,
@@ -205,6 +207,7 @@ impl<'a> Master<'a> {
             }
             if !self.ready_sent && self.any_worker_ready() {
                 self.ready_sent = true;
+                self.scoreboard.set_state(MpmState::Running);
                 let status = self.status_line();
                 self.notifier.ready(&status);
             }

@@ -4,6 +4,7 @@
 //! check and SIGTTIN/SIGTTOU.
 
 use super::Master;
+use crate::limits::Limits;
 use crate::policy::{Census, ChildCensus, HungHandler, SpareDecision};
 use crate::rules::SpareUnit;
 use crate::scoreboard::WorkerStatus;
@@ -237,30 +238,36 @@ impl Master<'_> {
     /// the configuration.
     pub(super) fn adjust_spares(&mut self, more: bool) {
         let l = &mut self.config.limits;
-        let step = l.threads_per_child.max(1);
-        let cap = l.max_request_workers.max(step);
-        let unit = l.kind.rules().spare_unit();
-        let (min, max) = match unit {
-            SpareUnit::Processes => (&mut l.min_spare_servers, &mut l.max_spare_servers),
-            SpareUnit::Threads => (&mut l.min_spare_threads, &mut l.max_spare_threads),
-        };
-        if more {
-            *min = (*min + step).min(cap);
-            *max = (*max + step).min(cap + step).max(*min + 1);
-        } else {
-            *min = min.saturating_sub(step).max(1);
-            *max = max.saturating_sub(step).max(*min + 1);
-        }
+        shift_spares(l, more);
         tracing::info!(
             "{} received: spare {} now {}..{}",
             if more { "SIGTTIN" } else { "SIGTTOU" },
-            match unit {
+            match l.kind.rules().spare_unit() {
                 SpareUnit::Processes => "servers",
                 SpareUnit::Threads => "threads",
             },
             l.min_spare(),
             l.max_spare()
         );
+    }
+}
+
+/// Move both spare bounds of `l` up (`more`) or down by one child's worth of workers
+/// (ThreadsPerChild): the minimum stays within 1..=MaxRequestWorkers, the maximum within
+/// one child more than that, and always above the minimum.
+fn shift_spares(l: &mut Limits, more: bool) {
+    let step = l.threads_per_child.max(1);
+    let cap = l.max_request_workers.max(step);
+    let (min, max) = match l.kind.rules().spare_unit() {
+        SpareUnit::Processes => (&mut l.min_spare_servers, &mut l.max_spare_servers),
+        SpareUnit::Threads => (&mut l.min_spare_threads, &mut l.max_spare_threads),
+    };
+    if more {
+        *min = (*min + step).min(cap);
+        *max = (*max + step).min(cap + step).max(*min + 1);
+    } else {
+        *min = min.saturating_sub(step).max(1);
+        *max = max.saturating_sub(step).max(*min + 1);
     }
 }
 
@@ -284,5 +291,66 @@ mod tests {
         assert_eq!(s.spawn_rate, 1, "held off for two ticks");
         s.grow();
         assert_eq!(s.spawn_rate, 2);
+    }
+
+    fn limits(kind: crate::MpmKind, d: crate::Directives) -> Limits {
+        crate::config::validate(kind, &d, None)
+            .expect("valid")
+            .limits
+    }
+
+    #[test]
+    fn sigttin_and_sigttou_move_the_spare_bounds_by_one_child_within_max_request_workers() {
+        // worker: ThreadsPerChild 25, MaxRequestWorkers 100, spares 30..80 threads.
+        let mut l = limits(
+            crate::MpmKind::Worker,
+            crate::Directives {
+                threads_per_child: Some(25),
+                max_request_workers: Some(100),
+                min_spare_threads: Some(30),
+                max_spare_threads: Some(80),
+                ..Default::default()
+            },
+        );
+        let bounds = |l: &Limits| (l.min_spare_threads, l.max_spare_threads);
+        shift_spares(&mut l, true);
+        assert_eq!(bounds(&l), (55, 105));
+        shift_spares(&mut l, true);
+        assert_eq!(
+            bounds(&l),
+            (80, 125),
+            "the maximum stops one child over the cap"
+        );
+        shift_spares(&mut l, true);
+        assert_eq!(
+            bounds(&l),
+            (100, 125),
+            "the minimum stops at MaxRequestWorkers"
+        );
+        for _ in 0..6 {
+            shift_spares(&mut l, false);
+        }
+        assert_eq!(
+            bounds(&l),
+            (1, 2),
+            "the minimum stays 1, the maximum above it"
+        );
+        assert_eq!((l.min_spare_servers, l.max_spare_servers), (0, 0));
+        // prefork: one process a step, the process bounds move.
+        let mut l = limits(
+            crate::MpmKind::Prefork,
+            crate::Directives {
+                max_request_workers: Some(10),
+                min_spare_servers: Some(5),
+                max_spare_servers: Some(10),
+                ..Default::default()
+            },
+        );
+        shift_spares(&mut l, true);
+        assert_eq!((l.min_spare_servers, l.max_spare_servers), (6, 11));
+        shift_spares(&mut l, false);
+        shift_spares(&mut l, false);
+        assert_eq!((l.min_spare_servers, l.max_spare_servers), (4, 9));
+        assert_eq!((l.min_spare_threads, l.max_spare_threads), (0, 0));
     }
 }

@@ -4,6 +4,7 @@
 use super::Master;
 use crate::error::Result;
 use crate::http::LINGER;
+use crate::info::MpmState;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ const DRAIN_EXPIRED_GRACE: Duration = LINGER.saturating_add(Duration::from_secs(
 impl Master<'_> {
     /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
     pub(super) fn finish(mut self, graceful: bool) -> Result<()> {
+        self.scoreboard.set_state(MpmState::Stopping);
         self.notifier.stopping();
         if let Some(up) = self.upgrade.take() {
             tracing::warn!(

@@ -441,4 +441,41 @@ mod tests {
         ok.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
         assert_eq!(run(&ok, 100).unwrap().0, b"x");
     }
+
+    #[test]
+    fn extension_names_and_values_are_tokens_with_bws_around_them() {
+        // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
+        for ok in [
+            &b"1;a;b\r\nx\r\n0\r\n\r\n"[..], // a name without a value, then another
+            b"1;a =b\r\nx\r\n0\r\n\r\n",     // BWS before `=`
+            b"1;a ;b\r\nx\r\n0\r\n\r\n",     // BWS after a name without a value
+            b"1;a\t=\tb \r\nx\r\n0\r\n\r\n", // BWS around `=` and after the value
+            b"1;a=b ;c\r\nx\r\n0\r\n\r\n",   // BWS after a value, then another
+        ] {
+            for step in [1, ok.len()] {
+                assert_eq!(run(ok, step).map(|r| r.0), Ok(b"x".to_vec()), "{ok:?}");
+            }
+        }
+        for bad in [
+            &b"1;a=b c\r\nx\r\n0\r\n\r\n"[..], // two values
+            b"1;a b\r\nx\r\n0\r\n\r\n",        // two names
+            b"1;a=b\"c\r\nx\r\n0\r\n\r\n",     // a quote inside a token value
+            b"1;a=@\r\nx\r\n0\r\n\r\n",        // a value that is no token
+            b"1;a@\r\nx\r\n0\r\n\r\n",         // a name that is no token
+        ] {
+            assert_eq!(run(bad, bad.len()), Err(StatusCode::BAD_REQUEST), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_trailer_field_is_kept() {
+        for (input, trailers) in [
+            (&b"0\r\n\r\n"[..], 0),
+            (b"0\r\nA: 1\r\n\r\n", 1),
+            (b"0\r\nA: 1\r\nB: 2\r\n\r\n", 2),
+            (b"0\r\nA: 1\r\nB: 2\r\nA: 3\r\n\r\n", 3),
+        ] {
+            assert_eq!(all_splits(input).map(|r| r.1), Ok(trailers), "{input:?}");
+        }
+    }
 }

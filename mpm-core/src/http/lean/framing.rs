@@ -427,4 +427,39 @@ mod tests {
         let p = plan_of("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").unwrap();
         assert!(!p.upgrade);
     }
+
+    #[test]
+    fn an_absolute_form_authority_is_a_valid_host() {
+        let req = |t: &str| format!("GET {t} HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(status_of(&req("http://a.example:8080/x")), StatusCode::OK);
+        // RFC 9112 §3.2.2 / RFC 9110 §4.2.4: no userinfo in an http(s) target.
+        for bad in ["http://user@a.example/x", "https://u:p@a.example/x"] {
+            assert_eq!(status_of(&req(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_host_takes_pct_encoded_triplets_anywhere_and_checks_each() {
+        let host = |v: &str| format!("GET / HTTP/1.1\r\nHost: {v}\r\n\r\n");
+        for ok in ["%41y", "ab%41", "%41%42", "a%41.b%7e:80"] {
+            assert_eq!(status_of(&host(ok)), StatusCode::OK, "{ok:?}");
+        }
+        // After a good triplet, the next one is checked from its own `%`.
+        for bad in ["ab%41%zz", "%41%4", "%41%g1", "%%41"] {
+            assert_eq!(status_of(&host(bad)), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn has_element_finds_a_token_in_any_line_of_a_list_field_ignoring_case() {
+        let mut h = HeaderMap::new();
+        h.append(CONNECTION, HeaderValue::from_static("keep-alive , Upgrade"));
+        h.append(CONNECTION, HeaderValue::from_static("x-other"));
+        assert!(has_element(&h, &CONNECTION, b"upgrade"));
+        assert!(has_element(&h, &CONNECTION, b"KEEP-ALIVE"));
+        assert!(has_element(&h, &CONNECTION, b"x-other"));
+        assert!(!has_element(&h, &CONNECTION, b"close"));
+        assert!(!has_element(&h, &CONNECTION, b"upgrad"));
+        assert!(!has_element(&h, &UPGRADE, b"upgrade"), "another field");
+    }
 }

@@ -422,4 +422,155 @@ mod tests {
         assert_eq!(scan_all(b"\r"), Scan::Partial);
         assert_eq!(scan_all(b"\r\nGET /unfinished"), Scan::Partial);
     }
+
+    /// Scan `bytes` whole with `limits`.
+    fn scan_with(bytes: &[u8], limits: &RequestLimits) -> Scan {
+        HeadScan::request().scan(bytes, limits)
+    }
+
+    #[test]
+    fn up_to_eight_empty_lines_before_the_request_line_are_skipped() {
+        let with = |n: usize| [&b"\r\n".repeat(n)[..], b"GET / HTTP/1.1\r\n\r\n"].concat();
+        let eight = with(8);
+        assert_eq!(scan_all(&eight), Scan::Complete(eight.len()));
+        assert_eq!(scan_all(&with(9)), Scan::Reject(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn zero_limits_are_none_of_our_own_but_stay_bounded() {
+        let zero = RequestLimits {
+            request_line: 0,
+            field_size: 0,
+            fields: 0,
+            ..RequestLimits::default()
+        };
+        // Lines far over the test limits pass; a line over 1 MiB does not.
+        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(100_000));
+        assert_eq!(
+            scan_with(long_line.as_bytes(), &zero),
+            Scan::Complete(long_line.len())
+        );
+        let long_field = format!("GET / HTTP/1.1\r\nA: {}\r\n\r\n", "b".repeat(100_000));
+        assert_eq!(
+            scan_with(long_field.as_bytes(), &zero),
+            Scan::Complete(long_field.len())
+        );
+        let huge = format!("GET /{}", "a".repeat(UNLIMITED_LINE));
+        assert_eq!(
+            scan_with(huge.as_bytes(), &zero),
+            Scan::Reject(StatusCode::URI_TOO_LONG)
+        );
+        let huge = format!("GET / HTTP/1.1\r\nA: {}", "b".repeat(UNLIMITED_LINE));
+        assert_eq!(
+            scan_with(huge.as_bytes(), &zero),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        // Fields: 0 means up to MAX_FIELDS_UNLIMITED, and so does a larger limit.
+        let fields = |n: usize| {
+            let mut h = b"GET / HTTP/1.1\r\n".to_vec();
+            for i in 0..n {
+                h.extend_from_slice(format!("F{i}: x\r\n").as_bytes());
+            }
+            h.extend_from_slice(b"\r\n");
+            h
+        };
+        let at_cap = fields(MAX_FIELDS_UNLIMITED);
+        let over_cap = fields(MAX_FIELDS_UNLIMITED + 1);
+        for l in [
+            &zero,
+            &RequestLimits {
+                fields: MAX_FIELDS_UNLIMITED * 2,
+                ..zero.clone()
+            },
+        ] {
+            assert_eq!(scan_with(&at_cap, l), Scan::Complete(at_cap.len()));
+            assert_eq!(
+                scan_with(&over_cap, l),
+                Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_with_more_fields_than_the_stack_holds_parses_whole() {
+        for n in [STACK_FIELDS - 1, STACK_FIELDS, STACK_FIELDS + 20] {
+            let mut h = b"GET / HTTP/1.1\r\n".to_vec();
+            for i in 0..n {
+                h.extend_from_slice(format!("F{i}: {i}\r\n").as_bytes());
+            }
+            h.extend_from_slice(b"\r\n");
+            let head = parse(&h, n).unwrap();
+            assert_eq!(head.headers.len(), n);
+            assert_eq!(
+                head.headers[format!("F{}", n - 1).as_str()],
+                (n - 1).to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_well_formed_other_major_version_is_505() {
+        for (line, status) in [
+            (
+                &b"GET / HTTP/3.0\r\n\r\n"[..],
+                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            ),
+            (b"GET / HTTP/1.2\r\n\r\n", StatusCode::BAD_REQUEST),
+            (b"GET / HTTP/2\r\n\r\n", StatusCode::BAD_REQUEST),
+            (b"GET / HTTP/2.x\r\n\r\n", StatusCode::BAD_REQUEST),
+            (b"GET / HTTP/x.0\r\n\r\n", StatusCode::BAD_REQUEST),
+            (b"GET / HTTX/2.0\r\n\r\n", StatusCode::BAD_REQUEST),
+        ] {
+            assert_eq!(
+                parse(line, 0).unwrap_err(),
+                status,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn the_scoreboard_line_of_a_refused_request_is_its_first_256_bytes() {
+        let long = format!("GET /{} HTTP/1.1\r\n", "a".repeat(400));
+        assert_eq!(first_line(long.as_bytes()), long[..256]);
+        assert_eq!(first_line(b"\n\r\nGET /x\nHost"), "GET /x");
+        assert_eq!(first_line(b"\r\n"), "");
+    }
+
+    #[test]
+    fn a_line_exactly_at_its_limit_passes_one_byte_more_does_not() {
+        // limits(): request line 20 bytes, field line 10 (without the CRLF).
+        let line = |n: usize| format!("GET /{} HTTP/1.1", "a".repeat(n - 14));
+        let field = |n: usize| format!("Abc: {}", "d".repeat(n - 5));
+        assert_eq!((line(20).len(), field(10).len()), (20, 10));
+        let head = |l: &str, f: &str| format!("{l}\r\n{f}\r\n\r\n");
+        let at = head(&line(20), &field(10));
+        assert_eq!(scan_all(at.as_bytes()), Scan::Complete(at.len()));
+        assert_eq!(
+            scan_all(head(&line(21), &field(10)).as_bytes()),
+            Scan::Reject(StatusCode::URI_TOO_LONG)
+        );
+        assert_eq!(
+            scan_all(head(&line(20), &field(11)).as_bytes()),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+    }
+
+    #[test]
+    fn a_bare_cr_that_is_also_the_first_byte_over_the_limit_is_400() {
+        // Field limit 10: the CR is byte 11, both malformed and too long; the malformed
+        // verdict wins the tie, whole and in pieces. One byte later, the length decides.
+        let tie = b"GET / HTTP/1.1\r\nAbc: defgh\rX\r\n\r\n";
+        assert_eq!(scan_all(tie), Scan::Reject(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            scan_with(tie, &limits()),
+            Scan::Reject(StatusCode::BAD_REQUEST)
+        );
+        let later = b"GET / HTTP/1.1\r\nAbc: defghi\rX\r\n\r\n";
+        assert_eq!(
+            scan_all(later),
+            Scan::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+    }
 }

@@ -305,3 +305,69 @@ where
     use http_body_util::BodyExt;
     body.map_err(Into::into).boxed_unsync()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A body that yields its data frames at once, one per poll.
+    struct Frames(VecDeque<Bytes>);
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = BoxError;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    fn settled(frames: &[&'static str]) -> Settled {
+        settled_bytes(frames.iter().map(|s| Bytes::from(*s)).collect())
+    }
+
+    fn settled_bytes(frames: VecDeque<Bytes>) -> Settled {
+        let body = ResponseBody::new(Frames(frames));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(settle(Response::new(body)))
+    }
+
+    #[test]
+    fn a_body_that_ends_in_a_few_frames_settles_whole_with_every_frame_joined() {
+        for (frames, whole) in [
+            (&[][..], ""),
+            (&["hello"][..], "hello"),
+            (&["ab", "cd", "ef"][..], "abcdef"),
+            (&["", "ab", "cd"][..], "abcd"),
+        ] {
+            match settled(frames) {
+                Settled::Whole(r) => assert_eq!(r.body(), whole, "{frames:?}"),
+                Settled::Streaming(..) => panic!("{frames:?} did not settle whole"),
+            }
+        }
+        // Ending takes a poll too: four frames and the end are more than SETTLE_FRAMES.
+        assert!(matches!(
+            settled(&["a", "b", "c", "d"]),
+            Settled::Streaming(_, f) if f.len() == SETTLE_FRAMES
+        ));
+    }
+
+    #[test]
+    fn a_body_of_up_to_64_kib_settles_whole_a_byte_more_streams() {
+        let at = Bytes::from(vec![b'x'; 64 * 1024]);
+        match settled_bytes([at.clone()].into()) {
+            Settled::Whole(r) => assert_eq!(r.body(), &at),
+            Settled::Streaming(..) => panic!("{SETTLE_BYTES} bytes did not settle whole"),
+        }
+        let over = Bytes::from(vec![b'x'; 64 * 1024 + 1]);
+        assert!(matches!(
+            settled_bytes([over].into()),
+            Settled::Streaming(_, f) if f.len() == 1
+        ));
+    }
+}
