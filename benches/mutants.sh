@@ -7,7 +7,7 @@
 #
 #   benches/mutants.sh AREA...   areas (what is mutated / which tests judge it):
 #     engine       chunked.rs, framing.rs, head.rs          / mpm-core's unit tests
-#     engine-io    incoming.rs, exchange.rs, outgoing.rs    / mpm-core's unit tests
+#     engine-io    incoming.rs, exchange.rs, outgoing.rs    / unit tests, http_lean
 #     limits       limits.rs, rules/                        / unit tests, limits_clamping,
 #                                                             config_errors, config_files,
 #                                                             config_serde_builder
@@ -36,7 +36,7 @@ for area in "$@"; do
     engine-io)
         pkgs=(mpm-core)
         files=("$lean/incoming.rs" "$lean/exchange.rs" "$lean/outgoing.rs")
-        tests=(--lib) ;;
+        tests=(--lib --test=http_lean) ;;
     limits)
         pkgs=(mpm-core)
         files=(mpm-core/src/limits.rs 'mpm-core/src/rules/*.rs')
