@@ -46,48 +46,9 @@ MaxKeepAliveRequests 0
 Timeout 300
 """
 
-REQUEST = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
-
-
-def children_of(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
-def pss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
-        except OSError:
-            pass
-    return total
-
-
-def request(sock):
-    sock.sendall(REQUEST)
-    buf = b""
-    while True:
-        head_end = buf.find(b"\r\n\r\n")
-        if head_end >= 0:
-            m = re.search(rb"(?i)content-length:\s*(\d+)", buf[:head_end])
-            if len(buf) >= head_end + 4 + (int(m.group(1)) if m else 0):
-                return buf.startswith(b"HTTP/1.1 200")
-        chunk = sock.recv(4096)
-        if not chunk:
-            return False
-        buf += chunk
+# The process-tree and request helpers are idle_memory.py's (same folder).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idle_memory import children_of, pss_kib, request  # noqa: E402
 
 
 def holder(addr, source, n, ready, release, result):

@@ -22,21 +22,27 @@ fn num(status: &std::collections::HashMap<String, String>, key: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{key} is not a number: {status:?}"))
 }
 
+/// Wait until `?auto` shows every `key: value` of `want` at once; fail with what it last
+/// showed.
+fn await_status(server: &Server, want: &[(&str, &str)]) {
+    let mut seen = None;
+    let ok = wait_until(Duration::from_secs(10), || {
+        let s = server.status();
+        let ok = want
+            .iter()
+            .all(|(k, v)| s.get(*k).map(String::as_str) == Some(*v));
+        seen = Some(s);
+        ok
+    });
+    assert!(ok, "wanted {want:?}, saw {seen:?}\n{}", server.log());
+}
+
 #[test]
 fn inline_async_requests_are_counted_and_shown_busy() {
     let server = Server::start_with("event", ONE_CHILD, &["--handler", "async"]);
     // The child's four slots are ready workers (spare maintenance counts them).
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let s = server.status();
-            // The status request itself is one busy worker.
-            s.get("IdleWorkers").map(String::as_str) == Some("3")
-                && s.get("BusyWorkers").map(String::as_str) == Some("1")
-        }),
-        "{:?}\n{}",
-        server.status(),
-        server.log()
-    );
+    // The status request itself is one busy worker.
+    await_status(&server, &[("IdleWorkers", "3"), ("BusyWorkers", "1")]);
     let before = num(&server.status(), "Total Accesses");
     let mut c = Conn::open(server.addr).unwrap();
     for _ in 0..50 {
@@ -49,17 +55,7 @@ fn inline_async_requests_are_counted_and_shown_busy() {
     // A request in flight holds a slot: busy, with its request line.
     let mut sleeper = Conn::open(server.addr).unwrap();
     sleeper.send("/sleep?ms=3000", false).unwrap();
-    let mut seen = None;
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let s = server.status();
-            let ok = s.get("BusyWorkers").map(String::as_str) == Some("2")
-                && s.get("IdleWorkers").map(String::as_str) == Some("2");
-            seen = Some(s);
-            ok
-        }),
-        "{seen:?}"
-    );
+    await_status(&server, &[("BusyWorkers", "2"), ("IdleWorkers", "2")]);
     let html = common::client::get(server.addr, "/server-status")
         .unwrap()
         .body_text();
@@ -141,20 +137,9 @@ fn slow_reader(server: &Server) -> TcpStream {
 fn counts_async_writing(handler: &str) {
     let server = Server::start_with("event", ONE_CHILD, &["--handler", handler]);
     let _reader = slow_reader(&server);
-    let mut seen = None;
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let s = server.status();
-            // The worker that produced the response is free again: only the status
-            // request is busy.
-            let ok = s.get("ConnsAsyncWriting").map(String::as_str) == Some("1")
-                && s.get("BusyWorkers").map(String::as_str) == Some("1");
-            seen = Some(s);
-            ok
-        }),
-        "{seen:?}\n{}",
-        server.log()
-    );
+    // The worker that produced the response is free again: only the status request is
+    // busy.
+    await_status(&server, &[("ConnsAsyncWriting", "1"), ("BusyWorkers", "1")]);
 }
 
 #[test]

@@ -364,18 +364,9 @@ async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first:
         // A new connection's request has usually arrived with it (or right behind the
         // handshake): read it now instead of asking the poller first.
         let mut buf = take_buf();
-        match crate::sys::recv::recv_spare(tcp, &mut buf) {
-            Ok(0) => {
-                give_buf(buf);
-                return Waited::End { linger: true };
-            }
-            Ok(_) => return Waited::Data(buf),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => give_buf(buf),
-            Err(e) => {
-                give_buf(buf);
-                tracing::debug!(peer = %conn.peer, error = %e, "connection failed before a request");
-                return Waited::End { linger: false };
-            }
+        let read = crate::sys::recv::recv_spare(tcp, &mut buf);
+        if let Some(waited) = read_outcome(conn, buf, read) {
+            return waited;
         }
     }
     let mut spared = false;
@@ -414,18 +405,34 @@ async fn wait_readable<F>(conn: &Conn<'_, F>, mut sleep: Pin<&mut Sleep>, first:
             Some(Ok(())) => {}
         }
         let mut buf = take_buf();
-        match conn.stream.try_read_buf(&mut buf) {
-            Ok(0) => {
-                give_buf(buf);
-                return Waited::End { linger: true };
-            }
-            Ok(_) => return Waited::Data(buf),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => give_buf(buf),
-            Err(e) => {
-                give_buf(buf);
-                tracing::debug!(peer = %conn.peer, error = %e, "connection failed while idle");
-                return Waited::End { linger: false };
-            }
+        let read = conn.stream.try_read_buf(&mut buf);
+        if let Some(waited) = read_outcome(conn, buf, read) {
+            return waited;
+        }
+    }
+}
+
+/// What one read of a waiting connection into `buf` found: a request's first bytes, the
+/// connection's end, or `None` when nothing was there after all (`buf` is given back).
+fn read_outcome<F>(
+    conn: &Conn<'_, F>,
+    buf: Vec<u8>,
+    read: std::io::Result<usize>,
+) -> Option<Waited> {
+    match read {
+        Ok(0) => {
+            give_buf(buf);
+            Some(Waited::End { linger: true })
+        }
+        Ok(_) => Some(Waited::Data(buf)),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            give_buf(buf);
+            None
+        }
+        Err(e) => {
+            give_buf(buf);
+            tracing::debug!(peer = %conn.peer, error = %e, "connection failed while idle");
+            Some(Waited::End { linger: false })
         }
     }
 }
