@@ -879,6 +879,18 @@ async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
                 waited: false,
             }))
         }
+        "/trailers" => {
+            // Large enough to stream (chunked) rather than settle whole.
+            let parts = [b'a', b'b', b'c'].map(|c| Bytes::from(vec![c; 30_000]));
+            let body = Frames {
+                parts: parts.into_iter().collect(),
+                waited: false,
+            };
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("x-checksum", http::HeaderValue::from_static("42"));
+            let body = body.with_trailers(async move { Some(Ok(trailers)) });
+            Response::new(boxed(body))
+        }
         "/echo" => match req.into_body().collect().await {
             Ok(all) => full(all.to_bytes()),
             // The engine answers the body's failure whatever the handler says.
@@ -1074,6 +1086,41 @@ fn streaming_handlers_send_chunked_responses() {
         assert_eq!(c.head_response().status, 200, "{what}");
         assert_eq!(c.get("/after").body, b"hello /after", "{what}");
     });
+}
+
+/// Trailer fields go out at the end of a chunked response only to a client that said
+/// `TE: trailers` (RFC 9110 §10.1.4); the body ends properly either way.
+#[test]
+fn trailers_are_sent_only_to_a_client_that_accepts_them() {
+    use std::io::{Read, Write};
+    let addr = start_kind(Handler::service(service_app), true, opts());
+    let fetch = |te: &str| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let req = format!("GET /trailers HTTP/1.1\r\nHost: t\r\n{te}Connection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let with = fetch("TE: trailers\r\n");
+    assert!(
+        with.contains("transfer-encoding: chunked"),
+        "{}",
+        &with[..200]
+    );
+    assert!(
+        with.ends_with("\r\n0\r\nx-checksum: 42\r\n\r\n"),
+        "no trailer: {:?}",
+        &with[with.len() - 40..]
+    );
+    let without = fetch("");
+    assert!(without.contains("transfer-encoding: chunked"));
+    assert!(
+        without.ends_with("\r\n0\r\n\r\n") && !without.contains("x-checksum"),
+        "a trailer for a client that did not accept it: {:?}",
+        &without[without.len() - 40..]
+    );
 }
 
 /// A body whose start came with its `Expect: 100-continue` head was sent without waiting
