@@ -879,6 +879,13 @@ async fn service_app(req: Request<RequestBody>) -> Response<ResponseBody> {
                 waited: false,
             }))
         }
+        "/can-upgrade" => {
+            let yes = req
+                .extensions()
+                .get::<mpm_core::http::OnUpgrade>()
+                .is_some();
+            full(Bytes::from_static(if yes { b"yes" } else { b"no" }))
+        }
         "/trailers" => {
             // Large enough to stream (chunked) rather than settle whole.
             let parts = [b'a', b'b', b'c'].map(|c| Bytes::from(vec![c; 30_000]));
@@ -1086,6 +1093,39 @@ fn streaming_handlers_send_chunked_responses() {
         assert_eq!(c.head_response().status, 200, "{what}");
         assert_eq!(c.get("/after").body, b"hello /after", "{what}");
     });
+}
+
+/// A request head larger than the first read buffer (4 KiB) is read whole and served.
+#[test]
+fn a_head_larger_than_one_buffer_is_served() {
+    each_server(kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let big = "v".repeat(7000);
+        c.send(&format!(
+            "GET /long-head HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n"
+        ));
+        let r = c.response();
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(r.body, b"hello /long-head", "{what}");
+    });
+}
+
+/// Only a request that asks for an upgrade and has no body is offered one (RFC 9110
+/// §7.8: what follows its head would be the new protocol).
+#[test]
+fn an_upgrade_is_offered_only_to_an_upgrade_request_without_a_body() {
+    let addr = start_kind(Handler::service(service_app), true, opts());
+    let mut c = Client::connect(addr);
+    assert_eq!(c.get("/can-upgrade").body, b"no", "a plain GET");
+    c.send("POST /can-upgrade HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 5\r\n\r\nhello");
+    assert_eq!(c.response().body, b"no", "an upgrade request with a body");
+    let mut c = Client::connect(addr);
+    c.send("GET /can-upgrade HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n");
+    assert_eq!(
+        c.response().body,
+        b"yes",
+        "an upgrade request without a body"
+    );
 }
 
 /// Trailer fields go out at the end of a chunked response only to a client that said
