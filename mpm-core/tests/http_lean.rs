@@ -449,6 +449,20 @@ fn max_keep_alive_requests_closes_after_the_nth() {
 }
 
 #[test]
+fn max_keep_alive_requests_zero_is_unlimited() {
+    let srv = start(HttpOptions {
+        max_keep_alive_requests: 0,
+        ..opts()
+    });
+    let mut c = Client::connect(srv.addr);
+    for i in 0..5 {
+        let r = c.get(&format!("/{i}"));
+        assert_eq!(r.status, 200);
+        assert!(!r.closes(), "request {i}: {r:?}");
+    }
+}
+
+#[test]
 fn handler_asking_to_close_closes() {
     let srv = start(opts());
     let mut c = Client::connect(srv.addr);
