@@ -23,7 +23,6 @@ import multiprocessing as mp
 import os
 import re
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -48,7 +47,7 @@ Timeout 300
 
 # The process-tree and request helpers are idle_memory.py's (same folder).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from idle_memory import children_of, pss_kib, request  # noqa: E402
+from idle_memory import children_of, pss_kib, request, start_httpd, stop_httpd  # noqa: E402
 
 
 def holder(addr, source, n, ready, release, result):
@@ -118,24 +117,10 @@ def main():
         sys.exit(f"descriptor limit {hard} too low: use more --children / --clients")
 
     with tempfile.TemporaryDirectory() as d:
-        conf = os.path.join(d, "httpd.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.format(dir=d, children=args.children, threads=25 * args.children))
-        log_path = os.path.join(d, "error_log")
-        proc = subprocess.Popen(
-            [args.httpd, "-f", conf, "--mpm=event"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
-        )
+        conf = CONF.format(dir=d, children=args.children, threads=25 * args.children)
+        proc, addr = start_httpd(args.httpd, d, conf, "event")
         holders = []
         try:
-            addr = None
-            deadline = time.time() + 20
-            while addr is None and time.time() < deadline and proc.poll() is None:
-                time.sleep(0.1)
-                m = re.search(r"listening on (127\.0\.0\.1):(\d+)", open(log_path).read())
-                addr = (m.group(1), int(m.group(2))) if m else None
-            if addr is None:
-                sys.exit("httpd did not start:\n" + open(log_path).read())
             tree = lambda: [proc.pid] + children_of(proc.pid)
             wrk(addr, 1)  # warm-up
             before = [wrk(addr, args.secs) for _ in range(args.rounds)]
@@ -189,13 +174,7 @@ def main():
             for p in holders:
                 if p.is_alive():
                     p.kill()
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_httpd(proc)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,42 @@ def request(sock):
         buf += chunk
 
 
+def start_httpd(httpd, d, conf_text, mpm):
+    """Write `conf_text` to D/httpd.conf, start `httpd --mpm=MPM` with its log in D (the
+    children inherit this process's descriptor limit) and wait until it listens; returns
+    the process and its address. Exits with the log when it does not start."""
+    conf = os.path.join(d, "httpd.conf")
+    with open(conf, "w") as f:
+        f.write(conf_text)
+    log_path = os.path.join(d, "error_log")
+    proc = subprocess.Popen(
+        [httpd, "-f", conf, f"--mpm={mpm}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "w"),
+    )
+    deadline = time.time() + 20
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        with open(log_path) as f:
+            m = re.search(r"listening on (127\.0\.0\.1):(\d+)", f.read())
+        if m:
+            return proc, (m.group(1), int(m.group(2)))
+    stop_httpd(proc)
+    sys.exit("httpd did not start:\n" + open(log_path).read())
+
+
+def stop_httpd(proc):
+    """SIGTERM the master and wait for it (SIGKILL after 20 s)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--httpd", default="target/release/examples/httpd")
@@ -101,29 +137,8 @@ def main():
         sys.exit(f"fd limit {hard} too low for {args.conns} connections")
 
     with tempfile.TemporaryDirectory() as d:
-        conf = os.path.join(d, "httpd.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.format(dir=d))
-        log_path = os.path.join(d, "error_log")
-        log = open(log_path, "w")
-        # The children inherit the raised fd limit.
-        proc = subprocess.Popen(
-            [args.httpd, "-f", conf, f"--mpm={args.mpm}"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+        proc, addr = start_httpd(args.httpd, d, CONF.format(dir=d), args.mpm)
         try:
-            addr = None
-            deadline = time.time() + 20
-            while addr is None and time.time() < deadline and proc.poll() is None:
-                time.sleep(0.1)
-                with open(log_path) as f:
-                    m = re.search(r"listening on (127\.0\.0\.1):(\d+)", f.read())
-                if m:
-                    addr = (m.group(1), int(m.group(2)))
-            if addr is None:
-                sys.exit("httpd did not start:\n" + open(log_path).read())
             time.sleep(1.0)
             tree = lambda: [proc.pid] + children_of(proc.pid)
             # Warm up: a few connections, then let them go.
@@ -154,13 +169,7 @@ def main():
                 s.close()
             return 0 if ok == args.conns else 1
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_httpd(proc)
 
 
 if __name__ == "__main__":
