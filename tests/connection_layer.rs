@@ -61,14 +61,7 @@ fn inline_async_requests_are_counted_and_shown_busy() {
         .body_text();
     assert!(html.contains("GET /sleep?ms=3000 HTTP/1.1"), "{html}");
     assert_eq!(sleeper.recv().unwrap().status, 200);
-    assert!(
-        wait_until(Duration::from_secs(10), || num(
-            &server.status(),
-            "BusyWorkers"
-        ) == 1),
-        "{:?}",
-        server.status()
-    );
+    await_status(&server, &[("BusyWorkers", "1")]);
 }
 
 #[test]
@@ -115,14 +108,7 @@ fn inline_handler_timeout_cancels_only_that_request() {
         "{}",
         server.log()
     );
-    assert!(
-        wait_until(Duration::from_secs(10), || num(
-            &server.status(),
-            "BusyWorkers"
-        ) == 1),
-        "{:?}",
-        server.status()
-    );
+    await_status(&server, &[("BusyWorkers", "1")]);
 }
 
 /// A client that asks for a large response and does not read it: the handler is done,

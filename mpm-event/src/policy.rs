@@ -88,20 +88,23 @@ mod tests {
         assert_eq!(count_idle(&child(false)).map(|c| c.idle), Some(2));
     }
 
+    /// The decision with many idle workers to spare, `active` of `children` running.
+    fn retire_with_idle_to_spare(l: &Limits, active: usize, children: usize) -> SpareDecision {
+        spares(
+            &Census {
+                idle: 10,
+                active,
+                children,
+            },
+            l,
+        )
+    }
+
     #[test]
     fn retirement_waits_for_stopping_children_when_slots_are_short() {
         let l = limits();
         assert_eq!((l.server_limit, l.max_daemons), (4, 2));
-        let at = |active, children| {
-            spares(
-                &Census {
-                    idle: 10,
-                    active,
-                    children,
-                },
-                &l,
-            )
-        };
+        let at = |active, children| retire_with_idle_to_spare(&l, active, children);
         assert_eq!(at(2, 2), SpareDecision::Retire { now: true });
         // One stopping, 4 - 3 = 1 free slot, not more than max_daemons 2: wait.
         assert_eq!(at(2, 3), SpareDecision::Retire { now: false });
@@ -136,16 +139,7 @@ mod tests {
     fn retirement_goes_ahead_with_stopping_children_only_when_more_slots_than_max_daemons_are_free()
     {
         let l = limits();
-        let at = |active, children| {
-            spares(
-                &Census {
-                    idle: 10,
-                    active,
-                    children,
-                },
-                &l,
-            )
-        };
+        let at = |active, children| retire_with_idle_to_spare(&l, active, children);
         // One stopping, 4 - 2 = 2 free slots: exactly max_daemons, not more: wait.
         assert_eq!(at(1, 2), SpareDecision::Retire { now: false });
         // One stopping, 4 - 1 = 3 free slots, more than max_daemons 2: retire now.
