@@ -227,6 +227,32 @@ mod tests {
     }
 
     #[test]
+    fn wait_idle_is_woken_by_a_worker_going_idle_and_false_before() {
+        let (d, mut waiters) = idle_stack::<u32>(1);
+        assert!(
+            !d.wait_idle(Duration::from_millis(20)),
+            "no worker asked yet"
+        );
+        let w = waiters.pop().expect("one");
+        let t = std::thread::spawn(move || w.next(|| {}));
+        let started = std::time::Instant::now();
+        assert!(d.wait_idle(Duration::from_secs(60)), "the worker went idle");
+        // Woken by the worker, not by the end of the wait.
+        assert!(started.elapsed() < Duration::from_secs(30));
+        d.send(3).map_err(|_| "closed").expect("open");
+        assert_eq!(t.join().expect("worker"), Some(3));
+    }
+
+    #[test]
+    fn wait_idle_gives_up_at_once_when_every_worker_is_gone() {
+        let (d, waiters) = idle_stack::<u32>(2);
+        drop(waiters);
+        let started = std::time::Instant::now();
+        assert!(!d.wait_idle(Duration::from_secs(60)));
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
     fn jobs_without_an_idle_worker_wait_and_run_in_order_even_after_close() {
         let (d, mut waiters) = idle_stack::<u32>(1);
         d.send(1).expect("open");
