@@ -193,10 +193,14 @@ impl<'a> Master<'a> {
             }
             match command {
                 Some(Command::Stop) => {
+                    // Published before the line is logged: whoever reads the log line
+                    // and then asks a child sees `stopping`.
+                    self.scoreboard.set_state(MpmState::Stopping);
                     tracing::info!("caught SIGTERM, shutting down");
                     return self.finish(false);
                 }
                 Some(Command::GracefulStop) => {
+                    self.scoreboard.set_state(MpmState::Stopping);
                     tracing::info!("caught SIGWINCH, shutting down gracefully");
                     return self.finish(true);
                 }
