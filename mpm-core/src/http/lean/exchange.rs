@@ -274,7 +274,7 @@ where
             if !w.complete {
                 return Next::Close { linger: false };
             }
-            return after_response(conn, link, w.close, pipelined).await;
+            return after_response(conn, link, w.close, plan.client_close, pipelined).await;
         }
         Reply::Full(r) => {
             conn.observer.response_writing();
@@ -387,7 +387,7 @@ where
             give_buf(buf);
         }
     }
-    after_response(conn, link, last, pipelined).await
+    after_response(conn, link, last, plan.client_close, pipelined).await
 }
 
 /// After a response went out: finish (or give up on) the request body, then keep the
@@ -396,6 +396,7 @@ async fn after_response<F>(
     conn: &Conn<'_, F>,
     link: Option<Arc<Link>>,
     last: bool,
+    client_close: bool,
     mut pipelined: Option<Vec<u8>>,
 ) -> Next {
     if let Some(l) = link {
@@ -423,10 +424,17 @@ async fn after_response<F>(
         }
     }
     if last {
+        // RFC 9112 §9.6: the lingering close exists so that client bytes the server never
+        // read cannot turn into a reset that destroys this last response. A client that
+        // sent `close` MUST NOT send more on the connection; when nothing past its request
+        // has arrived either, a plain close is safe, and frees this worker a client round
+        // trip sooner. Anything else (our own decision to close, bytes already here or
+        // arriving, TLS) lingers.
+        let linger = pipelined.is_some() || !client_close || !io::nothing_waiting(&conn.stream);
         if let Some(b) = pipelined {
             give_buf(b);
         }
-        return Next::Close { linger: true };
+        return Next::Close { linger };
     }
     conn.observer.status(WorkerStatus::BusyKeepalive);
     Next::KeepAlive(pipelined)

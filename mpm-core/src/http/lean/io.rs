@@ -234,6 +234,24 @@ fn shutdown_write(stream: &Transport) {
     }
 }
 
+/// Whether the client has sent nothing more: a cleartext socket whose receive queue is
+/// empty and not at end of stream, asked of the kernel itself. A TLS connection answers
+/// `false` (its records may sit decrypted in the session, and its close sends an alert).
+pub(super) fn nothing_waiting(stream: &Transport) -> bool {
+    let Transport::Plain(tcp) = stream else {
+        return false;
+    };
+    matches!(peek(tcp), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+/// Look at the socket's receive queue without taking from it: the bytes there (at most
+/// one), 0 at end of stream, `WouldBlock` when empty. Asked of the kernel itself, since
+/// the runtime's readiness may not have caught up yet.
+pub(super) fn peek(tcp: &tokio::net::TcpStream) -> io::Result<usize> {
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    socket2::SockRef::from(tcp).peek(&mut probe)
+}
+
 /// One non-blocking read into a scratch array that is not part of any future's state.
 fn discard(stream: &Transport) -> io::Result<usize> {
     let mut scratch = [0u8; 512];

@@ -348,8 +348,7 @@ fn cut_deadline<F>(conn: &Conn<'_, F>, sleep: &mut Pin<&mut Sleep>, first: bool)
 /// Whether bytes wait in the socket's receive queue, asked of the kernel itself (the
 /// runtime's readiness may not have caught up with them yet).
 fn bytes_waiting(stream: &TcpStream) -> bool {
-    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-    matches!(socket2::SockRef::from(stream).peek(&mut probe), Ok(n) if n > 0)
+    matches!(io::peek(stream), Ok(n) if n > 0)
 }
 
 /// Wait, holding no buffer, until a request's first bytes arrive or `sleep` fires. A
