@@ -123,8 +123,10 @@ enum Waited {
 ///
 /// Apache's keep-alive rules (`KeepAlive`, `KeepAliveTimeout`, `MaxKeepAliveRequests`),
 /// [`Closing`] (graceful restart: the next response says `Connection: close`), observer
-/// transitions for the scoreboard, and a lingering close at the end. No buffer is held
-/// while the connection waits for a request.
+/// transitions for the scoreboard, and a lingering close at the end — except after a
+/// client that asked to close and sent nothing more, whose connection is closed at once
+/// (RFC 9112 §9.6: it may send nothing more, so no unread byte can reset the response).
+/// No buffer is held while the connection waits for a request.
 ///
 /// `call` answers each request with a [`Reply`]; how its body arrives is `mode`'s
 /// ([`BodyMode`]: read whole first, at most `opts.max_body` bytes; or streamed as the
