@@ -194,8 +194,9 @@ pub(super) fn tally_idle(
             continue;
         };
         idle += c.idle;
-        if c.retirable && to_retire.is_none_or(|(s, _)| child.slot > s) {
-            to_retire = Some((child.slot, pid));
+        if c.retirable {
+            // Slots are unique among live children: the highest slot wins.
+            to_retire = to_retire.max(Some((child.slot, pid)));
         }
     }
     IdleTally {
