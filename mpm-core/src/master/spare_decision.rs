@@ -177,8 +177,9 @@ pub(super) struct IdleTally {
 }
 
 /// Count idle capacity over the children of `generation` not asked to stop; `count`
-/// answers for one child's slot as the strategy does ([`Mpm::count_idle`](crate::Mpm)),
-/// `None` for a child that offers nothing and may not be retired.
+/// answers for one child's slot as the strategy does
+/// ([`Mpm::count_idle`](crate::Mpm::count_idle)), `None` for a child that offers nothing
+/// and may not be retired.
 pub(super) fn tally_idle(
     children: &Children,
     generation: u32,
