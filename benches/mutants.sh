@@ -11,8 +11,8 @@
 #     limits       limits.rs, rules/                        / unit tests, limits_clamping,
 #                                                             config_errors, config_files,
 #                                                             config_serde_builder
-#     spares       master/spares.rs, policy.rs (core and    / each crate's unit tests
-#                  the three strategies)
+#     spares       master/spares.rs, spare_decision.rs,     / each crate's unit tests
+#                  policy.rs (core and the three strategies)
 #     scoreboard   scoreboard.rs                            / unit tests, scoreboard_api
 #   MUTANTS_JOBS=1       parallel builds (the default suits a shared 2-core machine)
 #   MUTANTS_TIMEOUT=90   seconds a mutant's test run may take before it counts as a timeout
@@ -44,7 +44,8 @@ for area in "$@"; do
             --test=config_serde_builder) ;;
     spares)
         pkgs=(mpm-core mpm-prefork mpm-worker mpm-event)
-        files=(mpm-core/src/master/spares.rs mpm-core/src/policy.rs mpm-prefork/src/policy.rs
+        files=(mpm-core/src/master/spares.rs mpm-core/src/master/spare_decision.rs
+            mpm-core/src/policy.rs mpm-prefork/src/policy.rs
             mpm-worker/src/policy.rs mpm-event/src/policy.rs)
         tests=(--lib) ;;
     scoreboard)

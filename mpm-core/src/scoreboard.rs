@@ -235,7 +235,8 @@ fn unix_micros(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn now_micros() -> u64 {
+/// The wall clock in Unix microseconds, as the scoreboard stamps requests.
+pub(crate) fn now_micros() -> u64 {
     unix_micros(SystemTime::now())
 }
 
@@ -1129,7 +1130,9 @@ impl WorkerSlot<'_> {
         self.snapshot_at(now_micros())
     }
 
-    fn snapshot_at(&self, now: u64) -> WorkerSnapshot {
+    /// A copy of this slot's values, a running request's duration measured up to `now`
+    /// (Unix microseconds): the master's HandlerTimeout check passes its own clock.
+    pub(crate) fn snapshot_at(&self, now: u64) -> WorkerSnapshot {
         let r = self.rec;
         let start = r.start_time.load(Relaxed);
         let stop = r.stop_time.load(Relaxed);

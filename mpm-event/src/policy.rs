@@ -112,6 +112,22 @@ mod tests {
     }
 
     #[test]
+    fn async_handlers_are_cancelled_in_the_child_blocking_ones_retired_then_killed() {
+        // The connection layer can drop an async call's future; a blocking handler's
+        // thread cannot be stopped from outside, so its child is recycled.
+        let asynchronous = Handler::asynchronous(|_r: http::Request<bytes::Bytes>| async {
+            http::Response::new(bytes::Bytes::new())
+        });
+        assert_eq!(hung_handler(&asynchronous), HungHandler::Cancel);
+        let service = Handler::service(|_r: http::Request<mpm_core::http::RequestBody>| async {
+            http::Response::new(String::new())
+        });
+        assert_eq!(hung_handler(&service), HungHandler::Cancel);
+        let blocking = Handler::http(|_r| http::Response::new(bytes::Bytes::new()));
+        assert_eq!(hung_handler(&blocking), HungHandler::RetireThenKill);
+    }
+
+    #[test]
     fn raw_connection_handlers_are_refused_before_fork() {
         let h = Handler::connection(|_s: std::net::TcpStream, _p| {});
         assert!(supports(&h).unwrap_err().contains("worker MPM"));

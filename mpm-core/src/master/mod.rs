@@ -2,7 +2,8 @@
 //! the loop (signals in, commands out, a tick a second); its parts live beside it:
 //!
 //! * `children.rs` — the children table, forking, retiring, reaping, crash respawn;
-//! * `spares.rs` — spare maintenance, HandlerTimeout, SIGTTIN/SIGTTOU;
+//! * `spares.rs` — spare maintenance, HandlerTimeout, SIGTTIN/SIGTTOU, carried out as
+//!   `spare_decision.rs` decides (pure functions of a snapshot, unit-tested);
 //! * `generations.rs` — reloading the configuration, graceful and hard restarts;
 //! * `stop.rs` — graceful and immediate stops, the TERM → KILL escalation;
 //! * `service.rs` — readiness and status for systemd, the binary upgrade.
@@ -10,6 +11,7 @@
 mod children;
 mod generations;
 mod service;
+mod spare_decision;
 mod spares;
 mod stop;
 
