@@ -371,7 +371,10 @@ impl Pair {
         client.write_all(sent).unwrap();
         server.set_read_timeout(Some(LIMIT)).unwrap();
         let mut peek = vec![0u8; sent.len() + 1];
-        while !sent.is_empty() && server.peek(&mut peek).unwrap() < sent.len() {}
+        let deadline = std::time::Instant::now() + LIMIT;
+        while !sent.is_empty() && server.peek(&mut peek).unwrap() < sent.len() {
+            assert!(std::time::Instant::now() < deadline, "the bytes never arrived");
+        }
         server.set_nonblocking(true).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
