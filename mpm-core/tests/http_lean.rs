@@ -2535,3 +2535,65 @@ fn after_a_408_the_lingering_close_is_the_shorter_one() {
     );
     drop(c);
 }
+
+/// A handler's `Connection: close` makes its response the connection's last: a request
+/// pipelined behind it is not answered, and the connection ends at once (not at
+/// `KeepAliveTimeout`).
+#[test]
+fn a_handler_asking_to_close_ends_the_connection_before_a_pipelined_request() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /close HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.body, b"bye");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+/// A graceful stop that fires while the handler runs: its response (whatever the handler
+/// kind) says `Connection: close` and is the connection's last.
+#[test]
+fn a_graceful_stop_during_the_handler_makes_its_answer_the_last() {
+    let (entered_tx, entered) = crossbeam_channel::bounded::<()>(1);
+    let (go, go_rx) = crossbeam_channel::bounded::<()>(1);
+    let call = move |_req: Request<RequestBody>| {
+        entered_tx.send(()).unwrap();
+        // Bounded: the test sends `go` right after the stop.
+        go_rx.recv_timeout(READ_LIMIT).unwrap();
+        std::future::ready(Reply::Full(Response::new(Bytes::from_static(b"late"))))
+    };
+    let srv = start_reporting(BodyMode::Buffered, opts(), call);
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /wait HTTP/1.1\r\nHost: t\r\n\r\n");
+    entered.recv_timeout(READ_LIMIT).unwrap();
+    srv.closing.close();
+    go.send(()).unwrap();
+    let r = c.response();
+    assert_eq!(r.body, b"late");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+/// A whole response to a request whose unread body is too long to drain (over 256 KiB)
+/// is the connection's last, and says so (RFC 9112 §9.6: `close` on the last response).
+#[test]
+fn an_answer_that_leaves_a_body_too_long_to_drain_says_connection_close() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let big = 1 << 20;
+        c.send(&format!(
+            "POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: {big}\r\n\r\n"
+        ));
+        let mut w = c.s.try_clone().unwrap();
+        // Ends when the server closes, or at its write timeout.
+        let writer = std::thread::spawn(move || {
+            let _ = w.write_all(&vec![b'x'; big]);
+        });
+        let r = c.response();
+        assert_eq!(r.body, b"ignored", "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+        drop(c);
+        writer.join().unwrap();
+    });
+}
