@@ -373,7 +373,10 @@ impl Pair {
         let mut peek = vec![0u8; sent.len() + 1];
         let deadline = std::time::Instant::now() + LIMIT;
         while !sent.is_empty() && server.peek(&mut peek).unwrap() < sent.len() {
-            assert!(std::time::Instant::now() < deadline, "the bytes never arrived");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the bytes never arrived"
+            );
         }
         server.set_nonblocking(true).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
