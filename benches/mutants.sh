@@ -22,6 +22,9 @@
 # equivalent mutant (listed with its reason in the summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Parallel jobs build in separate copies of the tree: with one CARGO_TARGET_DIR for all of
+# them, a job can test the binary another job's mutant just built (wrong outcomes).
+if [ "${MUTANTS_JOBS:-1}" -gt 1 ]; then unset CARGO_TARGET_DIR; fi
 command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 [ $# -gt 0 ] || set -- engine engine-io limits spares scoreboard
 results=benches/results/mutants.md
