@@ -22,6 +22,11 @@
 # equivalent mutant (listed with its reason in the summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each job builds in its own copy of the tree, into that copy's target/. A CARGO_TARGET_DIR
+# would be shared: parallel jobs could test each other's mutants, and the directory is left
+# holding the last mutant's build, which cargo then takes as fresh for the checkout (its
+# dep-info paths are relative to the workspace, the checkout's files older).
+unset CARGO_TARGET_DIR
 command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 [ $# -gt 0 ] || set -- engine engine-io limits spares scoreboard
 results=benches/results/mutants.md

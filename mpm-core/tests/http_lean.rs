@@ -2169,3 +2169,431 @@ fn throughput_report() {
         }
     }
 }
+
+// ---- The exchange's promises off its main paths -----------------------------------------
+
+/// A server like [`start_blocking`]'s (one connection at a time on its own thread, as
+/// prefork's child serves) calling `call` for each request; for each connection, its
+/// summary and the moment `serve_lean` returned (after the lingering close) are sent on
+/// `ended`.
+struct Reporting {
+    addr: SocketAddr,
+    closing: Closing,
+    ended: std::sync::mpsc::Receiver<(mpm_core::http::ConnSummary, Instant)>,
+}
+
+fn start_reporting<F, Fut>(mode: BodyMode, opts: HttpOptions, call: F) -> Reporting
+where
+    F: Fn(Request<RequestBody>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Reply>,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let closing = Closing::new();
+    let (tx, ended) = std::sync::mpsc::channel();
+    let c2 = closing.clone();
+    std::thread::spawn(move || {
+        let rt = current_thread_runtime().unwrap();
+        for s in listener.incoming() {
+            let Ok(s) = s else { continue };
+            let peer = s.peer_addr().unwrap();
+            s.set_nonblocking(true).unwrap();
+            let summary = rt.block_on(async {
+                let s = tokio::net::TcpStream::from_std(s).unwrap();
+                serve_lean(s, peer, &opts, mode, &call, &(), &c2).await
+            });
+            let _ = tx.send((summary, Instant::now()));
+        }
+    });
+    Reporting {
+        addr,
+        closing,
+        ended,
+    }
+}
+
+impl Reporting {
+    /// The next connection's summary and end (bounded).
+    fn ended(&self) -> (mpm_core::http::ConnSummary, Instant) {
+        self.ended
+            .recv_timeout(READ_LIMIT)
+            .expect("the connection never ended")
+    }
+}
+
+/// `service_app` as a reporting server's call.
+fn service_call() -> impl Fn(Request<RequestBody>) -> mpm_core::http::ReplyFuture + Send {
+    let Handler::Service(h) = Handler::service(service_app) else {
+        unreachable!()
+    };
+    move |req| Box::pin(reply_service(h.as_ref(), req))
+}
+
+/// `stream_app` (the blocking writer) as a reporting server's call, run inline as
+/// `serve_lean_blocking` runs it.
+fn stream_call(
+    h: Arc<dyn mpm_core::http::StreamHandler>,
+) -> impl Fn(Request<RequestBody>) -> std::future::Ready<Reply> + Send {
+    move |req| std::future::ready(reply_stream(h.as_ref(), req))
+}
+
+/// The summary a connection reports (the scoreboard's request and byte counts): every
+/// request answered counts once, a refused one too (whether its head parsed or not), and
+/// the response body bytes of whole, streamed, written and refusal responses add up.
+#[test]
+fn the_connection_summary_counts_requests_and_response_body_bytes() {
+    let o = HttpOptions {
+        body_limit: Some(10),
+        ..opts()
+    };
+    let srv = start_reporting(BodyMode::Streamed, o.clone(), service_call());
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/x").body, b"hello /x");
+    let r = c.get("/chunks");
+    assert_eq!(
+        (r.header("transfer-encoding"), &r.body[..]),
+        (Some("chunked"), &b"abcdef"[..])
+    );
+    // Refused after its head was parsed (and counted): 413.
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n");
+    let r = c.response();
+    assert_eq!((r.status, &r.body[..]), (413, &b"Payload Too Large\n"[..]));
+    c.expect_eof();
+    drop(c);
+    let (summary, _) = srv.ended();
+    assert_eq!((summary.requests, summary.bytes), (3, 8 + 6 + 18));
+
+    // Refused before its head could be parsed: still one request answered.
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n");
+    let r = c.response();
+    assert_eq!((r.status, &r.body[..]), (400, &b"Bad Request\n"[..]));
+    c.expect_eof();
+    drop(c);
+    let (summary, _) = srv.ended();
+    assert_eq!((summary.requests, summary.bytes), (1, 12));
+
+    // The blocking writer's bytes.
+    let srv = start_reporting(BodyMode::Writer, o, stream_call(Arc::new(stream_app)));
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/chunks").body, b"abcdef");
+    assert_eq!(c.get("/x").body, b"hello /x");
+    drop(c);
+    let (summary, _) = srv.ended();
+    assert_eq!((summary.requests, summary.bytes), (2, 6 + 8));
+}
+
+/// A graceful stop that fires while a blocking streaming handler runs: the head its
+/// writer sends afterwards says `Connection: close` (the connection will not be kept),
+/// and the connection ends after it.
+#[test]
+fn a_writer_head_sent_after_a_graceful_stop_says_connection_close() {
+    let (entered_tx, entered) = crossbeam_channel::bounded::<()>(1);
+    let (go, go_rx) = crossbeam_channel::bounded::<()>(1);
+    let handler = move |_req: Request<BodyReader>, res: ResponseWriter| {
+        entered_tx.send(()).unwrap();
+        // Bounded: the test sends `go` right after the stop.
+        go_rx.recv_timeout(READ_LIMIT).unwrap();
+        let _ = res.send(Response::new(Bytes::from_static(b"late")));
+    };
+    let srv = start_reporting(BodyMode::Writer, opts(), stream_call(Arc::new(handler)));
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /wait HTTP/1.1\r\nHost: t\r\n\r\n");
+    entered.recv_timeout(READ_LIMIT).unwrap();
+    srv.closing.close();
+    go.send(()).unwrap();
+    let r = c.response();
+    assert_eq!(r.body, b"late");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+/// A handler that takes an upgrade request's connection as it is ([`HandOff`], what the
+/// tower adapter does for axum's WebSocket upgrade) gets the whole request replayed in
+/// front of it, head included, with what the client sent after it.
+#[test]
+fn a_handed_off_upgrade_gets_the_whole_request_replayed() {
+    use mpm_core::http::{HandOff, OnUpgrade};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const REQUEST: &str =
+        "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nfirst frame";
+    let call = |req: Request<RequestBody>| {
+        let reply = if req.extensions().get::<OnUpgrade>().is_some() {
+            Reply::HandOff(HandOff::new(|mut io| {
+                Box::pin(async move {
+                    // Echo what the connection yields, request included, then close.
+                    let mut got = vec![0u8; REQUEST.len()];
+                    if io.read_exact(&mut got).await.is_ok() {
+                        let _ = io.write_all(&got).await;
+                    }
+                    let _ = io.shutdown().await;
+                })
+            }))
+        } else {
+            Reply::Full(Response::new(Bytes::from_static(b"no upgrade")))
+        };
+        std::future::ready(reply)
+    };
+    let srv = start_reporting(BodyMode::Streamed, opts(), call);
+    let mut c = Client::connect(srv.addr);
+    c.send(REQUEST);
+    let mut echoed = Vec::new();
+    c.s.read_to_end(&mut echoed)
+        .expect("read (bounded by READ_LIMIT)");
+    assert_eq!(String::from_utf8_lossy(&echoed), REQUEST);
+}
+
+/// RFC 9110 §15.2.2: after a `101 Switching Protocols` the connection is the handler's,
+/// starting with the bytes the client sent right behind its request head.
+#[test]
+fn a_101_answer_hands_the_connection_and_what_followed_the_head_to_the_handler() {
+    use mpm_core::http::OnUpgrade;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let call = |mut req: Request<RequestBody>| {
+        let on_upgrade = req.extensions_mut().remove::<OnUpgrade>();
+        let reply = match on_upgrade {
+            Some(on_upgrade) => {
+                tokio::spawn(async move {
+                    if let Ok(mut io) = on_upgrade.await {
+                        let mut got = [0u8; 5];
+                        if io.read_exact(&mut got).await.is_ok() {
+                            let _ = io.write_all(&got.to_ascii_uppercase()).await;
+                        }
+                        let _ = io.shutdown().await;
+                    }
+                });
+                let mut r = Response::new(Bytes::new());
+                *r.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+                let h = r.headers_mut();
+                h.insert("connection", http::HeaderValue::from_static("upgrade"));
+                h.insert("upgrade", http::HeaderValue::from_static("x"));
+                Reply::Full(r)
+            }
+            None => Reply::Full(Response::new(Bytes::from_static(b"no upgrade"))),
+        };
+        std::future::ready(reply)
+    };
+    let srv = start_reporting(BodyMode::Streamed, opts(), call);
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /up HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nhello");
+    let r = c.head_response();
+    assert_eq!(r.status, 101);
+    assert_eq!(r.header("upgrade"), Some("x"), "{r:?}");
+    assert_eq!(c.take(5), b"HELLO");
+    c.expect_eof();
+}
+
+/// A streamed response may be the request body itself, echoed as it arrives (full
+/// duplex): the engine must not read the rest of the body away before the response's
+/// body has streamed it.
+#[test]
+fn a_streamed_response_can_echo_the_request_body_as_it_arrives() {
+    let call = |req: Request<RequestBody>| {
+        std::future::ready(Reply::Stream(Response::new(mpm_core::http::boxed(
+            req.into_body(),
+        ))))
+    };
+    let srv = start_reporting(BodyMode::Streamed, opts(), call);
+    let mut c = Client::connect(srv.addr);
+    // More than a response settles whole (64 KiB), so it streams.
+    let body: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
+    c.send(&format!(
+        "POST /pipe HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut w = c.s.try_clone().unwrap();
+    let sent = body.clone();
+    let writer = std::thread::spawn(move || w.write_all(&sent));
+    let r = c.response();
+    writer.join().unwrap().unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body == body,
+        "{} of {} bytes echoed",
+        r.body.len(),
+        body.len()
+    );
+    assert!(!r.closes(), "{r:?}");
+    assert_eq!(c.get("/next").status, 200);
+}
+
+/// Options whose idle wait (`KeepAliveTimeout`) is short and whose head deadline is a
+/// little longer: a kept-alive connection left idle must end quietly at the first, never
+/// get a 408 at the second.
+fn short_idle() -> HttpOptions {
+    HttpOptions {
+        keep_alive_timeout: Duration::from_millis(300),
+        limits: RequestLimits {
+            header_timeout: Duration::from_secs(2),
+            ..RequestLimits::default()
+        },
+        ..opts()
+    }
+}
+
+/// A body the handler did not read, answered with a streamed response: the rest is read
+/// and dropped after the response, and the connection goes on with the next request; left
+/// idle then, it ends at `KeepAliveTimeout` with a FIN and no 408 (nothing of a next
+/// request was kept).
+#[test]
+fn an_unread_body_is_drained_after_a_streamed_answer_and_the_connection_goes_on() {
+    for event in [false, true] {
+        let addr = start_kind(Handler::service(service_app), event, short_idle());
+        let mut c = Client::connect(addr);
+        for (i, body) in ["0123456789", "abc"].iter().enumerate() {
+            c.send(&format!(
+                "POST /chunks HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ));
+            let r = c.response();
+            assert_eq!(r.body, b"abcdef", "event {event}, request {i}");
+            assert!(!r.closes(), "event {event}, request {i}: {r:?}");
+            if i == 0 {
+                assert_eq!(c.get("/a").body, b"hello /a", "event {event}");
+            }
+        }
+        let t = Instant::now();
+        c.expect_eof();
+        assert!(t.elapsed() < Duration::from_millis(1500), "event {event}");
+    }
+}
+
+/// RFC 9110 §10.1.1: a client that asked for `100 Continue` and got a final answer
+/// instead may send its body or not; the bytes that follow cannot be trusted to be a
+/// request, so the connection ends (even if the body does come, then a request).
+#[test]
+fn a_client_still_waiting_for_100_continue_is_not_trusted_after_a_streamed_answer() {
+    let addr = start_kind(Handler::service(service_app), true, opts());
+    let mut c = Client::connect(addr);
+    c.send("POST /chunks HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    let r = c.response();
+    assert_eq!((r.status, &r.body[..]), (200, &b"abcdef"[..]));
+    c.send("helloGET /next HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.expect_eof();
+}
+
+/// RFC 9112 §7.1: a chunked body the handler did not read turns out malformed after a
+/// streamed answer went out: the connection cannot find the next request, so it ends
+/// (what follows is not answered).
+#[test]
+fn a_malformed_unread_body_ends_the_connection_after_a_streamed_answer() {
+    let addr = start_kind(Handler::service(service_app), true, opts());
+    let mut c = Client::connect(addr);
+    c.send(concat!(
+        "POST /chunks HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "3\r\nabcXX\r\n0\r\n\r\n",
+        "GET /next HTTP/1.1\r\nHost: t\r\n\r\n",
+    ));
+    let r = c.response();
+    assert_eq!((r.status, &r.body[..]), (200, &b"abcdef"[..]));
+    c.expect_eof();
+}
+
+/// An upgrade request the handler answers normally is an ordinary request: a request
+/// pipelined behind it is served next, and when none follows the connection waits as
+/// any kept-alive one (`KeepAliveTimeout`, then a quiet close, no 408).
+#[test]
+fn an_upgrade_request_answered_normally_goes_on_like_any_request() {
+    const UPGRADE: &str =
+        "GET /can-upgrade HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n";
+    let addr = start_kind(Handler::service(service_app), true, short_idle());
+    let mut c = Client::connect(addr);
+    c.send(&format!("{UPGRADE}GET /next HTTP/1.1\r\nHost: t\r\n\r\n"));
+    assert_eq!(c.response().body, b"yes");
+    assert_eq!(c.response().body, b"hello /next");
+    c.send(UPGRADE);
+    assert_eq!(c.response().body, b"yes");
+    let t = Instant::now();
+    c.expect_eof();
+    assert!(t.elapsed() < Duration::from_millis(1500));
+}
+
+/// After a 408 the lingering close is the shorter one (`LINGER_AFTER_TIMEOUT`): the
+/// client is slow or silent, waiting the full `LINGER` for it only holds the connection.
+#[test]
+fn after_a_408_the_lingering_close_is_the_shorter_one() {
+    use mpm_core::http::{LINGER, LINGER_AFTER_TIMEOUT};
+    let o = HttpOptions {
+        limits: RequestLimits {
+            header_timeout: Duration::from_millis(300),
+            ..RequestLimits::default()
+        },
+        ..opts()
+    };
+    let srv = start_reporting(BodyMode::Streamed, o, service_call());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /slow HTTP/1.1\r\nHost:");
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    let answered = Instant::now();
+    // The client stays connected and silent: only the linger bound ends the connection.
+    let (_, ended) = srv.ended();
+    let lingered = ended.saturating_duration_since(answered);
+    assert!(
+        lingered < LINGER_AFTER_TIMEOUT + (LINGER - LINGER_AFTER_TIMEOUT) / 2,
+        "{lingered:?}"
+    );
+    drop(c);
+}
+
+/// A handler's `Connection: close` makes its response the connection's last: a request
+/// pipelined behind it is not answered, and the connection ends at once (not at
+/// `KeepAliveTimeout`).
+#[test]
+fn a_handler_asking_to_close_ends_the_connection_before_a_pipelined_request() {
+    let srv = start(opts());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /close HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.body, b"bye");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+/// A graceful stop that fires while the handler runs: its response (whatever the handler
+/// kind) says `Connection: close` and is the connection's last.
+#[test]
+fn a_graceful_stop_during_the_handler_makes_its_answer_the_last() {
+    let (entered_tx, entered) = crossbeam_channel::bounded::<()>(1);
+    let (go, go_rx) = crossbeam_channel::bounded::<()>(1);
+    let call = move |_req: Request<RequestBody>| {
+        entered_tx.send(()).unwrap();
+        // Bounded: the test sends `go` right after the stop.
+        go_rx.recv_timeout(READ_LIMIT).unwrap();
+        std::future::ready(Reply::Full(Response::new(Bytes::from_static(b"late"))))
+    };
+    let srv = start_reporting(BodyMode::Buffered, opts(), call);
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /wait HTTP/1.1\r\nHost: t\r\n\r\n");
+    entered.recv_timeout(READ_LIMIT).unwrap();
+    srv.closing.close();
+    go.send(()).unwrap();
+    let r = c.response();
+    assert_eq!(r.body, b"late");
+    assert!(r.closes(), "{r:?}");
+    c.expect_eof();
+}
+
+/// A whole response to a request whose unread body is too long to drain (over 256 KiB)
+/// is the connection's last, and says so (RFC 9112 §9.6: `close` on the last response).
+#[test]
+fn an_answer_that_leaves_a_body_too_long_to_drain_says_connection_close() {
+    each_server(streaming_kinds(), opts(), |what, addr| {
+        let mut c = Client::connect(addr);
+        let big = 1 << 20;
+        c.send(&format!(
+            "POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: {big}\r\n\r\n"
+        ));
+        let mut w = c.s.try_clone().unwrap();
+        // Ends when the server closes, or at its write timeout.
+        let writer = std::thread::spawn(move || {
+            let _ = w.write_all(&vec![b'x'; big]);
+        });
+        let r = c.response();
+        assert_eq!(r.body, b"ignored", "{what}");
+        assert!(r.closes(), "{what}: {r:?}");
+        c.expect_eof();
+        drop(c);
+        writer.join().unwrap();
+    });
+}

@@ -734,3 +734,7 @@ impl Body for RequestBody {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "incoming_tests.rs"]
+mod tests;
