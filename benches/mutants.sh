@@ -7,7 +7,8 @@
 #
 #   benches/mutants.sh AREA...   areas (what is mutated / which tests judge it):
 #     engine       chunked.rs, framing.rs, head.rs          / mpm-core's unit tests
-#     engine-io    incoming.rs, exchange.rs, outgoing.rs    / unit tests, http_lean
+#     engine-io    incoming.rs, exchange.rs, outgoing.rs    / unit tests, http_lean,
+#                                                             http_close (feature http2)
 #     limits       limits.rs, rules/                        / unit tests, limits_clamping,
 #                                                             config_errors, config_files,
 #                                                             config_serde_builder
@@ -41,7 +42,8 @@ for area in "$@"; do
     engine-io)
         pkgs=(mpm-core)
         files=("$lean/incoming.rs" "$lean/exchange.rs" "$lean/outgoing.rs")
-        tests=(--lib --test=http_lean) ;;
+        # http2: RequestBody's HTTP/2 arm is compiled (and so mutated) only with it.
+        tests=(--lib --test=http_lean --test=http_close --features=http2) ;;
     limits)
         pkgs=(mpm-core)
         files=(mpm-core/src/limits.rs 'mpm-core/src/rules/*.rs')
