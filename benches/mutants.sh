@@ -14,6 +14,8 @@
 #                                                             config_serde_builder
 #     spares       master/spares.rs, spare_decision.rs,     / each crate's unit tests
 #                  policy.rs (core and the three strategies)
+#     restarts     master/generations.rs, master/stop.rs    / the root package's real-binary
+#                                                             lifecycle, escalation, control
 #     scoreboard   scoreboard.rs                            / unit tests, scoreboard_api
 #   MUTANTS_JOBS=1       parallel builds (the default suits a shared 2-core machine)
 #   MUTANTS_TIMEOUT=90   seconds a mutant's test run may take before it counts as a timeout
@@ -29,7 +31,7 @@ cd "$(dirname "$0")/.."
 # dep-info paths are relative to the workspace, the checkout's files older).
 unset CARGO_TARGET_DIR
 command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
-[ $# -gt 0 ] || set -- engine engine-io limits spares scoreboard
+[ $# -gt 0 ] || set -- engine engine-io limits spares restarts scoreboard
 results=benches/results/mutants.md
 lean=mpm-core/src/http/lean
 
@@ -55,6 +57,14 @@ for area in "$@"; do
             mpm-core/src/policy.rs mpm-prefork/src/policy.rs
             mpm-worker/src/policy.rs mpm-event/src/policy.rs)
         tests=(--lib) ;;
+    restarts)
+        # Restarts and stops live in the running master: only the real-binary suites of
+        # the root package (a server process, real signals) reach them, so each mutant
+        # costs a build of the example server and those suites (about a minute).
+        pkgs=(mpm-core)
+        files=(mpm-core/src/master/generations.rs mpm-core/src/master/stop.rs)
+        tests=(--test-package=mpm --all-features --test=lifecycle --test=escalation
+            --test=control) ;;
     scoreboard)
         pkgs=(mpm-core)
         files=(mpm-core/src/scoreboard.rs)
@@ -67,7 +77,12 @@ for area in "$@"; do
     # As cargo arguments, not test arguments: the build of each mutant then compiles only
     # these test targets (with `-- --lib`, cargo-mutants builds every test target of the
     # package and runs one: several times slower).
-    for t in "${tests[@]}"; do args+=("--cargo-arg=$t"); done
+    for t in "${tests[@]}"; do
+        case $t in
+        --test-package=*) args+=("$t") ;; # cargo-mutants' own option
+        *) args+=("--cargo-arg=$t") ;;
+        esac
+    done
     out=$(mktemp -d)
     started=$(date +%s)
     cargo mutants "${args[@]}" --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" \
