@@ -300,10 +300,11 @@ impl Master<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    pub(super) fn child(slot: usize, generation: u32, quiescing: bool) -> Child {
+    /// A child record as the master keeps it (the spare decision's tests use it too).
+    pub(in crate::master) fn child(slot: usize, generation: u32, quiescing: bool) -> Child {
         Child {
             slot,
             generation,

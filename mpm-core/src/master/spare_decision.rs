@@ -314,7 +314,7 @@ pub(super) fn shift_spares(l: &mut Limits, more: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::children::Child;
+    use super::super::children::tests::child;
     use super::*;
     use crate::{Directives, MpmKind};
 
@@ -606,16 +606,6 @@ mod tests {
                 max_workers_reported: false
             }
         );
-    }
-
-    fn child(slot: usize, generation: u32, quiescing: bool) -> Child {
-        Child {
-            slot,
-            generation,
-            quiescing,
-            killed: false,
-            hung_kill_at: None,
-        }
     }
 
     #[test]
