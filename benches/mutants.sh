@@ -15,7 +15,8 @@
 #     spares       master/spares.rs, spare_decision.rs,     / each crate's unit tests
 #                  policy.rs (core and the three strategies)
 #     restarts     master/generations.rs, master/stop.rs    / the root package's real-binary
-#                                                             lifecycle, escalation, control
+#                                                             lifecycle, escalation, control,
+#                                                             cli (benches/mutants_binary.py)
 #     scoreboard   scoreboard.rs                            / unit tests, scoreboard_api
 #   MUTANTS_JOBS=1       parallel builds (the default suits a shared 2-core machine)
 #   MUTANTS_TIMEOUT=90   seconds a mutant's test run may take before it counts as a timeout
@@ -59,12 +60,13 @@ for area in "$@"; do
         tests=(--lib) ;;
     restarts)
         # Restarts and stops live in the running master: only the real-binary suites of
-        # the root package (a server process, real signals) reach them, so each mutant
-        # costs a build of the example server and those suites (about a minute).
+        # the root package (a server process, real signals) reach them, which
+        # cargo-mutants does not run for a file of mpm-core, so benches/mutants_binary.py
+        # applies its mutants and runs them (a build and the suites each: ~1.5 min).
         pkgs=(mpm-core)
         files=(mpm-core/src/master/generations.rs mpm-core/src/master/stop.rs)
-        tests=(--test-package=mpm --all-features --test=lifecycle --test=escalation
-            --test=control) ;;
+        suites=(lifecycle escalation control cli)
+        tests=("${suites[@]/#/--test=}") ;;
     scoreboard)
         pkgs=(mpm-core)
         files=(mpm-core/src/scoreboard.rs)
@@ -77,16 +79,19 @@ for area in "$@"; do
     # As cargo arguments, not test arguments: the build of each mutant then compiles only
     # these test targets (with `-- --lib`, cargo-mutants builds every test target of the
     # package and runs one: several times slower).
-    for t in "${tests[@]}"; do
-        case $t in
-        --test-package=*) args+=("$t") ;; # cargo-mutants' own option
-        *) args+=("--cargo-arg=$t") ;;
-        esac
-    done
+    for t in "${tests[@]}"; do args+=("--cargo-arg=$t"); done
     out=$(mktemp -d)
     started=$(date +%s)
-    cargo mutants "${args[@]}" --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" \
-        --output "$out" >"$out/log" 2>&1 || true
+    if [[ $area == restarts ]]; then
+        binary=()
+        for f in "${files[@]}"; do binary+=(--file "$f"); done
+        for t in "${suites[@]}"; do binary+=(--test "$t"); done
+        python3 benches/mutants_binary.py "$out/mutants.out" "${binary[@]}" \
+            --timeout "${MUTANTS_TIMEOUT:-300}" >"$out/log" 2>&1 || true
+    else
+        cargo mutants "${args[@]}" --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" \
+            --output "$out" >"$out/log" 2>&1 || true
+    fi
     took=$(( $(date +%s) - started ))
     mo=$out/mutants.out
     count() { if [ -f "$mo/$1.txt" ]; then wc -l <"$mo/$1.txt"; else echo 0; fi; }
