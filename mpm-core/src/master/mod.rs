@@ -195,16 +195,10 @@ impl<'a> Master<'a> {
             }
             match command {
                 Some(Command::Stop) => {
-                    // Published before the line is logged: whoever reads the log line
-                    // and then asks a child sees `stopping`.
-                    self.scoreboard.set_state(MpmState::Stopping);
-                    tracing::info!("caught SIGTERM, shutting down");
-                    return self.finish(false);
+                    return self.finish(false, "caught SIGTERM, shutting down");
                 }
                 Some(Command::GracefulStop) => {
-                    self.scoreboard.set_state(MpmState::Stopping);
-                    tracing::info!("caught SIGWINCH, shutting down gracefully");
-                    return self.finish(true);
+                    return self.finish(true, "caught SIGWINCH, shutting down gracefully");
                 }
                 Some(Command::Restart) => self.restart(),
                 Some(Command::GracefulRestart) => self.graceful_restart(),
@@ -222,12 +216,12 @@ impl<'a> Master<'a> {
                     Progress::Waiting => {}
                     Progress::Ready => {
                         let up = self.upgrade.take().expect("upgrade in progress");
-                        tracing::info!(
+                        let why = format!(
                             "upgrade: new master {} is ready; this generation drains and exits",
                             up.pid
                         );
                         up.complete();
-                        return self.finish(true);
+                        return self.finish(true, &why);
                     }
                     Progress::TimedOut => {
                         let up = self.upgrade.take().expect("upgrade in progress");

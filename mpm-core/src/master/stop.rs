@@ -14,9 +14,12 @@ use std::time::{Duration, Instant};
 const DRAIN_EXPIRED_GRACE: Duration = LINGER.saturating_add(Duration::from_secs(1));
 
 impl Master<'_> {
-    /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once.
-    pub(super) fn finish(mut self, graceful: bool) -> Result<()> {
+    /// Stop serving: gracefully (drain, bounded by GracefulShutdownTimeout) or at once;
+    /// `why` is logged once `stopping` is published, so whoever reads the line and then
+    /// asks a child sees that state.
+    pub(super) fn finish(mut self, graceful: bool, why: &str) -> Result<()> {
         self.scoreboard.set_state(MpmState::Stopping);
+        tracing::info!("{why}");
         self.notifier.stopping();
         if let Some(up) = self.upgrade.take() {
             tracing::warn!(
