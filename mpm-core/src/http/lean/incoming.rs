@@ -220,38 +220,18 @@ impl Link {
         plan: &super::framing::Plan,
         limit: Option<u64>,
     ) -> Link {
-        let (timeout, limits) = (opts.timeout, &opts.limits);
-        let (framing, expect_continue) = (plan.framing, plan.expect_continue);
-        let source = match framing {
-            Framing::Length(0) => Source::Done,
-            Framing::Length(n) => Source::Length(n),
-            Framing::Chunked => Source::Chunked(Decoder::new()),
-        };
-        let more_needed = !matches!(source, Source::Done);
-        let arrived_with_head = buf.len() > pos;
         Link {
             stream,
-            timeout,
-            limits: limits.clone(),
-            state: Mutex::new(LinkState {
+            timeout: opts.timeout,
+            limits: opts.limits.clone(),
+            state: Mutex::new(LinkState::new(
                 buf,
                 pos,
-                source,
+                plan.framing,
+                plan.expect_continue,
                 limit,
-                delivered: 0,
-                received: 0,
-                budget: Budget::body(limits),
-                // RFC 9110 §10.1.1: no `100 Continue` once some of the content arrived.
-                continue_pending: expect_continue && more_needed && !arrived_with_head,
-                arrived_with_head,
-                responded: false,
-                failed: None,
-                detached: false,
-                trailers: None,
-                respond: RespondParams::default(),
-                written: Written::default(),
-                closing: None,
-            }),
+                &opts.limits,
+            )),
         }
     }
 
@@ -398,6 +378,44 @@ impl Link {
 }
 
 impl LinkState {
+    /// The state of a body framed as `framing` whose first bytes are `buf[pos..]`, held
+    /// to `limit` bytes and to `limits`' body deadline.
+    pub(crate) fn new(
+        buf: Vec<u8>,
+        pos: usize,
+        framing: Framing,
+        expect_continue: bool,
+        limit: Option<u64>,
+        limits: &RequestLimits,
+    ) -> LinkState {
+        let source = match framing {
+            Framing::Length(0) => Source::Done,
+            Framing::Length(n) => Source::Length(n),
+            Framing::Chunked => Source::Chunked(Decoder::new()),
+        };
+        let more_needed = !matches!(source, Source::Done);
+        let arrived_with_head = buf.len() > pos;
+        LinkState {
+            buf,
+            pos,
+            source,
+            limit,
+            delivered: 0,
+            received: 0,
+            budget: Budget::body(limits),
+            // RFC 9110 §10.1.1: no `100 Continue` once some of the content arrived.
+            continue_pending: expect_continue && more_needed && !arrived_with_head,
+            arrived_with_head,
+            responded: false,
+            failed: None,
+            detached: false,
+            trailers: None,
+            respond: RespondParams::default(),
+            written: Written::default(),
+            closing: None,
+        }
+    }
+
     fn decode(&mut self, limits: &RequestLimits) -> Result<Advance, BodyError> {
         let avail = self.buf.get(self.pos..).unwrap_or(&[]);
         let (start, len) = match &mut self.source {

@@ -93,28 +93,14 @@ fn body_errors_become_io_errors_of_the_matching_kind() {
 
 /// A link state as `Link::new` makes it, holding `bytes` unread.
 fn state(framing: Framing, bytes: &[u8], limit: Option<u64>) -> LinkState {
-    LinkState {
-        buf: bytes.to_vec(),
-        pos: 0,
-        source: match framing {
-            Framing::Length(0) => Source::Done,
-            Framing::Length(n) => Source::Length(n),
-            Framing::Chunked => Source::Chunked(Decoder::new()),
-        },
+    LinkState::new(
+        bytes.to_vec(),
+        0,
+        framing,
+        false,
         limit,
-        delivered: 0,
-        received: 0,
-        budget: Budget::body(&RequestLimits::default()),
-        continue_pending: false,
-        arrived_with_head: !bytes.is_empty(),
-        responded: false,
-        failed: None,
-        detached: false,
-        trailers: None,
-        respond: RespondParams::default(),
-        written: Written::default(),
-        closing: None,
-    }
+        &RequestLimits::default(),
+    )
 }
 
 /// What one decode step gave: data bytes, a trailer count, "need more", the end, or the
