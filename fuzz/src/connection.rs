@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use mpm_core::http::fuzzing::{self, HeadOutcome};
-use mpm_core::http::{serve_lean, BodyMode, Closing, HttpOptions, Reply, RequestBody};
+use mpm_core::http::{serve_lean, BodyMode, Closing, HttpOptions, Reply, ReplyWriter, RequestBody};
 use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -60,6 +60,12 @@ pub fn body_limit(flags: u8) -> u64 {
     }
 }
 
+/// Whether a flags value (bit 5) has the handler write its whole responses itself
+/// through the request's [`ReplyWriter`] (`HttpOptions::reply_writer`, event's workers).
+pub fn reply_writer(flags: u8) -> bool {
+    flags & 0x20 != 0
+}
+
 /// `MaxKeepAliveRequests` of the rig.
 pub const MAX_KEEP_ALIVE: u32 = 10;
 
@@ -76,6 +82,7 @@ pub fn options(flags: u8) -> HttpOptions {
         limits: limits(flags),
         tls: None,
         http2: Default::default(),
+        reply_writer: reply_writer(flags),
     }
 }
 
@@ -118,8 +125,10 @@ async fn frame(body: &mut RequestBody) -> Option<Result<http_body::Frame<Bytes>,
 }
 
 /// The handler: records the request (reading its body as `mode` says), answers 200 with
-/// an empty body.
-async fn handle(mode: Mode, seen: Rc<RefCell<Vec<Seen>>>, req: Request<RequestBody>) -> Reply {
+/// an empty body (written through the request's [`ReplyWriter`] when the engine offers
+/// one).
+async fn handle(mode: Mode, seen: Rc<RefCell<Vec<Seen>>>, mut req: Request<RequestBody>) -> Reply {
+    let writer = ReplyWriter::take(&mut req);
     let (parts, mut body) = req.into_parts();
     let target = parts
         .uri
@@ -153,7 +162,11 @@ async fn handle(mode: Mode, seen: Rc<RefCell<Vec<Seen>>>, req: Request<RequestBo
         Mode::NoRead => None,
     };
     seen.borrow_mut().push(Seen { line, body: read });
-    Reply::Full(Response::new(Bytes::new()))
+    let resp = Response::new(Bytes::new());
+    match writer {
+        Some(w) => w.send(resp),
+        None => Reply::Full(resp),
+    }
 }
 
 /// Serve one connection whose client sends `pieces` one after the other (letting the

@@ -91,7 +91,12 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
     // fraction, as documented for the directive.
     let factor = limits.async_request_worker_factor;
     // Shared by every connection task of this child (one copy, not one per connection).
-    let opts = Rc::new(HttpOptions::for_child(ctx));
+    let opts = Rc::new(HttpOptions {
+        // Blocking handlers run on the pool's threads: they write their whole responses
+        // themselves, off the connection thread.
+        reply_writer: matches!(dispatch, Dispatch::Pool(_)),
+        ..HttpOptions::for_child(ctx)
+    });
     let closing = Closing::default();
     let shared = Rc::new(Shared {
         slots: ctx.slots(),

@@ -2,7 +2,7 @@
 //! Public so that the micro-benchmarks (`extras/benches/micro.rs`) measure this very code.
 
 use ::http::Request;
-use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, RequestBody};
+use mpm_core::http::{reply_blocking, reply_stream, Handler, Reply, ReplyWriter, RequestBody};
 use mpm_core::kit::SlotObserver;
 use mpm_core::kit::{idle_stack, Dispatcher};
 use mpm_core::scoreboard::WorkerStatus;
@@ -62,11 +62,15 @@ impl Pool {
                         if waited {
                             idle.fetch_sub(1, Ordering::SeqCst);
                         }
-                        let Some(job) = job else { break };
+                        let Some(mut job) = job else { break };
                         observer.set(WorkerStatus::BusyWrite);
                         observer.set_client(job.peer);
                         let line = crate::child::request_line(&job.request);
                         mpm_core::http::ConnObserver::request_line(&observer, &line);
+                        // A whole response is written from here when the engine allows it:
+                        // the connection thread, shared by all of the child's connections,
+                        // is spared the write (see `HttpOptions::reply_writer`).
+                        let writer = ReplyWriter::take(&mut job.request);
                         let reply = match &handler {
                             Handler::Http(h) => reply_blocking(h.as_ref(), job.request),
                             Handler::Stream(h) => reply_stream(h.as_ref(), job.request),
@@ -78,6 +82,10 @@ impl Pool {
                         let bytes = match &reply {
                             Reply::Full(r) => r.body().len() as u64,
                             _ => 0,
+                        };
+                        let reply = match (writer, reply) {
+                            (Some(w), Reply::Full(r)) => w.send(r),
+                            (_, reply) => reply,
                         };
                         let _ = job.reply.send(reply);
                         mpm_core::http::ConnObserver::request_done(&observer, bytes);

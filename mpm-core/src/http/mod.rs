@@ -37,8 +37,8 @@ pub use dispatch::{reply_async, reply_blocking, reply_service, reply_stream};
 pub use lean::fuzzing;
 pub use lean::{
     boxed, serve_lean, BodyError, BodyMode, BodyReader, BodyWriter, BoxError, HandOff,
-    HandOffFuture, OnUpgrade, Reply, RequestBody, ResponseBody, ResponseWriter, UpgradeError,
-    Upgraded,
+    HandOffFuture, OnUpgrade, Reply, ReplyWriter, RequestBody, ResponseBody, ResponseWriter,
+    UpgradeError, Upgraded,
 };
 pub use runtime::{current_thread_runtime, ConnSummary, LINGER, LINGER_AFTER_TIMEOUT};
 pub use service::{
@@ -264,6 +264,11 @@ pub struct HttpOptions {
     /// `Protocols` and mod_http2's limits: `h2`/`h2c` are offered only when HTTP/2 is
     /// compiled in (feature `http2`) and the strategy is not prefork (as mod_http2).
     pub http2: crate::config::Http2Settings,
+    /// Offer the call a [`ReplyWriter`] in a buffered request's extensions, so that the
+    /// thread that runs a blocking handler writes its whole response itself (cleartext,
+    /// no upgrade). For a strategy whose handlers run on other threads than the
+    /// connections (event's worker pool); off by default.
+    pub reply_writer: bool,
 }
 
 /// Limits on what a client may send, and how slowly: Apache's `LimitRequestLine`,
@@ -370,6 +375,7 @@ impl HttpOptions {
                 }
                 h
             },
+            reply_writer: false,
         }
     }
 
@@ -397,6 +403,7 @@ impl Default for HttpOptions {
             limits: RequestLimits::default(),
             tls: None,
             http2: crate::config::Http2Settings::default(),
+            reply_writer: false,
         }
     }
 }

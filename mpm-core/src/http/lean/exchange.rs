@@ -8,6 +8,7 @@
 //! drain — the connection closes instead of guessing.
 
 use super::body::{self, BodyError as BufferedError};
+use super::direct::{Outcome, ReplyWriter, Rest};
 use super::framing::{self, Framing};
 use super::head::{self, HeadScan, Scan};
 use super::incoming::{self, Drained, Link, RespondParams, DRAIN_MAX};
@@ -232,6 +233,19 @@ where
         req.extensions_mut().insert(on_upgrade);
         tx
     });
+    // A whole response may be written by the thread that runs the handler (see
+    // `direct`): only with nothing of the request left to read and no upgrade asked for.
+    let direct =
+        (opts.reply_writer && link.is_none() && !upgrade && !conn.stream.is_tls()).then(|| {
+            ReplyWriter::offer(
+                &mut req,
+                conn.stream.clone(),
+                base_close,
+                version == Version::HTTP_10,
+                is_head,
+                conn.closing.clone(),
+            )
+        });
     let reply = (conn.call)(req).await;
 
     // The response, unless the handler sent it itself or took the connection.
@@ -248,6 +262,10 @@ where
             return Next::Close { linger: false };
         }
         Reply::Written => {
+            if let Some(outcome) = direct {
+                return written_directly(conn, &outcome, plan.client_close, pipelined, summary)
+                    .await;
+            }
             let Some(l) = &link else {
                 tracing::error!("a handler said it wrote its response, but had no writer");
                 return refuse(
@@ -438,6 +456,61 @@ async fn after_response<F>(
     }
     conn.observer.status(WorkerStatus::BusyKeepalive);
     Next::KeepAlive(pipelined)
+}
+
+/// After the handler's thread wrote a whole response (or began to: see `direct`): count
+/// it, write what the socket did not take then, and go on as after any response.
+async fn written_directly<F>(
+    conn: &Conn<'_, F>,
+    outcome: &Outcome,
+    client_close: bool,
+    pipelined: Option<Vec<u8>>,
+    summary: &mut ConnSummary,
+) -> Next {
+    let taken = outcome
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let Some(written) = taken else {
+        tracing::error!(peer = %conn.peer, "a handler said it wrote its response, but wrote none");
+        if let Some(b) = pipelined {
+            give_buf(b);
+        }
+        return refuse(
+            conn,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            true,
+            summary,
+        )
+        .await;
+    };
+    summary.bytes += written.bytes;
+    conn.observer.request_done(written.bytes);
+    let done = match written.rest {
+        Rest::Nothing => Ok(()),
+        Rest::Part { head, body, sent } => {
+            // Write completion: the worker is free; the connection waits for its client.
+            conn.observer.response_writing();
+            let timeout = conn.opts.timeout;
+            let r = if sent < head.len() {
+                io::write_all(&conn.stream, &head[sent..], &body, timeout).await
+            } else {
+                io::write_all(&conn.stream, &[], &body[sent - head.len()..], timeout).await
+            };
+            give_buf(head);
+            r
+        }
+        Rest::Failed(e) => Err(e),
+    };
+    if let Err(e) = done {
+        tracing::debug!(peer = %conn.peer, error = %e, "writing a response failed");
+        if let Some(b) = pipelined {
+            give_buf(b);
+        }
+        return Next::Close { linger: false };
+    }
+    after_response(conn, None, written.close, client_close, pipelined).await
 }
 
 /// A `101 Switching Protocols`: write it, then hand the connection (and what the client

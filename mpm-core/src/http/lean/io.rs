@@ -238,10 +238,8 @@ fn shutdown_write(stream: &Transport) {
 /// empty and not at end of stream, asked of the kernel itself. A TLS connection answers
 /// `false` (its records may sit decrypted in the session, and its close sends an alert).
 pub(super) fn nothing_waiting(stream: &Transport) -> bool {
-    let Transport::Plain(tcp) = stream else {
-        return false;
-    };
-    matches!(peek(tcp), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    !stream.is_tls()
+        && matches!(peek(stream.tcp()), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
 /// Look at the socket's receive queue without taking from it: the bytes there (at most

@@ -12,6 +12,7 @@
 mod blocking_io;
 mod body;
 mod chunked;
+mod direct;
 mod exchange;
 mod framing;
 #[cfg(feature = "fuzzing")]
@@ -26,6 +27,7 @@ mod transport;
 mod upgrade;
 
 pub use blocking_io::{BodyReader, BodyWriter, ResponseWriter};
+pub use direct::ReplyWriter;
 pub use incoming::{BodyError, RequestBody};
 pub use outgoing::{boxed, BoxError, ResponseBody};
 pub use upgrade::{HandOff, HandOffFuture, OnUpgrade, UpgradeError, Upgraded};
@@ -57,7 +59,8 @@ pub enum Reply {
     /// A response whose body streams (written as the body yields frames).
     Stream(Response<ResponseBody>),
     /// A blocking streaming handler wrote its response itself through its
-    /// [`ResponseWriter`].
+    /// [`ResponseWriter`], or the thread that ran a whole-response handler wrote it through
+    /// the request's [`ReplyWriter`].
     Written,
     /// The handler takes the connection of an upgrade request as it is (see [`HandOff`]).
     HandOff(HandOff),
