@@ -74,6 +74,7 @@ fn fuzz_options() -> HttpOptions {
         },
         tls: None,
         http2: Default::default(),
+        reply_writer: false,
     }
 }
 
