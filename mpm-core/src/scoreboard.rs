@@ -1025,7 +1025,13 @@ impl WorkerSlot<'_> {
     /// (`http://user:pw@host/` → `http://user@host/`), then the first [`REQUEST_MAX`] (63)
     /// bytes are kept (cut on a character boundary).
     pub fn set_request(&self, line: &str) {
-        let clean = strip_password(line);
+        // Only an absolute URI (`scheme://`) can carry a password: most lines are copied
+        // as they are, without building a new string per request.
+        let clean: std::borrow::Cow<'_, str> = if line.contains("://") {
+            strip_password(line).into()
+        } else {
+            line.into()
+        };
         let r = truncate(&clean, REQUEST_MAX);
         Self::write_text(self.rec, |rec| store_text(&rec.request, r));
     }
