@@ -3,7 +3,8 @@
 //! Apache's event model on tokio: inside each child an asynchronous connection layer
 //! (created after fork) accepts, reads request heads, parks idle keep-alive connections and
 //! finishes writing responses; ThreadsPerChild worker threads run only the blocking handler
-//! calls. Connections are served by `mpm_core::http::serve_lean`, which holds no buffer
+//! calls, and write their responses themselves as far as the socket takes them at once
+//! (`ResponseWriter`, `ReplyWriter`); the connection layer completes what is left. Connections are served by `mpm_core::http::serve_lean`, which holds no buffer
 //! while a connection is idle (≈ 1.5–2 KiB per parked keep-alive connection). A child stops accepting while its open connections exceed ThreadsPerChild + idle
 //! workers × AsyncRequestWorkerFactor, as Apache's does.
 //!
