@@ -228,16 +228,15 @@ async fn serve(ctx: &ChildContext<'_>, dispatch: Dispatch<'_>) -> i32 {
                     let inline = inline.clone();
                     async move {
                         if let Some((h, slots)) = &inline {
-                            let line = request_line(&req);
                             return match h {
                                 Handler::Async(h) => {
                                     slots
-                                        .run(peer, line, http::reply_async(h.as_ref(), req))
+                                        .run(peer, req, |req| http::reply_async(h.as_ref(), req))
                                         .await
                                 }
                                 Handler::Service(h) => {
                                     slots
-                                        .run(peer, line, http::reply_service(h.as_ref(), req))
+                                        .run(peer, req, |req| http::reply_service(h.as_ref(), req))
                                         .await
                                 }
                                 _ => unavailable(),
@@ -310,11 +309,6 @@ async fn accept_within_limit(
         Poll::Pending
     })
     .await
-}
-
-/// `GET /x HTTP/1.1`, as the scoreboard shows a request.
-pub(crate) fn request_line<B>(req: &::http::Request<B>) -> String {
-    format!("{} {} {:?}", req.method(), req.uri(), req.version())
 }
 
 fn unavailable() -> http::Reply {

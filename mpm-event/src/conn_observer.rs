@@ -95,6 +95,9 @@ impl ConnObserver for ConnCounters {
 
     fn request_line(&self, _line: &str) {}
 
+    // The worker slot that serves the request records it (`pool`, `inline`).
+    fn request_head(&self, _: &::http::Method, _: &str, _: ::http::Version) {}
+
     fn request_done(&self, _bytes: u64) {}
 
     fn response_writing(&self) {

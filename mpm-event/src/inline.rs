@@ -9,9 +9,10 @@
 //! 503 and its connection closed — and nothing else in the child is disturbed.
 
 use ::http::header::{HeaderValue, CONNECTION};
+use ::http::Request;
 use ::http::{Response, StatusCode};
 use bytes::Bytes;
-use mpm_core::http::{ConnObserver, Reply};
+use mpm_core::http::{observe_request, ConnObserver, Reply, RequestBody};
 use mpm_core::kit::{ChildSlots, SlotObserver};
 use mpm_core::scoreboard::WorkerStatus;
 use std::cell::RefCell;
@@ -63,22 +64,26 @@ impl InlineSlots {
         self.freed.clone()
     }
 
-    /// Run one handler call for `peer`'s request `line` on a slot, under HandlerTimeout.
-    pub(crate) async fn run(
+    /// Run one handler call for `peer`'s request on a slot, under HandlerTimeout: the
+    /// request is recorded in the slot, then handed to `call`.
+    pub(crate) async fn run<Fut: Future<Output = Reply>>(
         self: &Rc<Self>,
         peer: SocketAddr,
-        line: String,
-        call: impl Future<Output = Reply>,
+        req: Request<RequestBody>,
+        call: impl FnOnce(Request<RequestBody>) -> Fut,
     ) -> Reply {
         let slot = self.take().await;
         let o = &self.observers[slot.0];
         o.set_client(peer);
-        o.request_line(&line);
+        observe_request(o, &req);
         o.set(WorkerStatus::BusyWrite);
+        let call = call(req);
         let reply = match self.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(reply) => reply,
                 Err(_) => {
+                    // As the scoreboard shows it (the request itself went to the handler).
+                    let line = o.request_shown();
                     tracing::error!(
                         "handler timeout: slot {} thread {} client {} request \"{line}\" cancelled after {}s (HandlerTimeout)",
                         self.child,
@@ -101,6 +106,11 @@ impl InlineSlots {
 
     /// Wait for a free slot.
     async fn take(self: &Rc<Self>) -> Taken {
+        // A free slot at once: nothing to register for (one thread, so nothing can free or
+        // take a slot between this look and the registration below).
+        if let Some(t) = self.free.borrow_mut().pop() {
+            return Taken(t, self.clone());
+        }
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);

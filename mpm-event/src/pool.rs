@@ -65,8 +65,7 @@ impl Pool {
                         let Some(mut job) = job else { break };
                         observer.set(WorkerStatus::BusyWrite);
                         observer.set_client(job.peer);
-                        let line = crate::child::request_line(&job.request);
-                        mpm_core::http::ConnObserver::request_line(&observer, &line);
+                        mpm_core::http::observe_request(&observer, &job.request);
                         // A whole response is written from here when the engine allows it:
                         // the connection thread, shared by all of the child's connections,
                         // is spared the write (see `HttpOptions::reply_writer`).

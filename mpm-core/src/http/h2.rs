@@ -228,10 +228,10 @@ where
     Fut: Future<Output = Reply>,
 {
     let (mut parts, recv) = req.into_parts();
-    observer.request_line(&format!(
-        "{} {} HTTP/2.0",
-        parts.method,
-        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    observer.request_line(&super::request_line(
+        &parts.method,
+        parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        http::Version::HTTP_2,
     ));
     // RFC 9113 §8.3.1: `:authority` stands for Host; handlers written for HTTP/1.1 read
     // the Host field.

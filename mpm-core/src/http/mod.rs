@@ -21,6 +21,7 @@ mod dispatch;
 #[cfg(feature = "http2")]
 mod h2;
 mod lean;
+pub(crate) mod request_line;
 mod runtime;
 mod service;
 #[cfg(feature = "tower")]
@@ -40,6 +41,7 @@ pub use lean::{
     HandOffFuture, OnUpgrade, Reply, ReplyWriter, RequestBody, ResponseBody, ResponseWriter,
     UpgradeError, Upgraded,
 };
+pub use request_line::{observe_request, request_line, request_line_of};
 pub use runtime::{current_thread_runtime, ConnSummary, LINGER, LINGER_AFTER_TIMEOUT};
 pub use service::{
     call_async, call_service, AsyncHandler, ReplyFuture, ResponseFuture, ServiceHandler,
@@ -419,6 +421,13 @@ pub trait ConnObserver: Send + Sync {
     fn status(&self, s: WorkerStatus);
     /// A request arrived; `line` is its request line, e.g. `GET /x HTTP/1.1`.
     fn request_line(&self, line: &str);
+    /// A request arrived, in parts: its method, its target (path and query) and version.
+    /// The default builds the line for [`request_line`](ConnObserver::request_line); an
+    /// observer that ignores the line, or can store it without building a `String`,
+    /// overrides this too (it runs once per request).
+    fn request_head(&self, method: &http::Method, target: &str, version: http::Version) {
+        self.request_line(&request_line(method, target, version));
+    }
     /// A response was produced with `bytes` bytes of body (0 for `HEAD`).
     fn request_done(&self, bytes: u64);
     /// The handler has returned and the connection layer now writes its response (write
@@ -431,6 +440,7 @@ pub trait ConnObserver: Send + Sync {
 impl ConnObserver for () {
     fn status(&self, _: WorkerStatus) {}
     fn request_line(&self, _: &str) {}
+    fn request_head(&self, _: &http::Method, _: &str, _: http::Version) {}
     fn request_done(&self, _: u64) {}
 }
 
@@ -440,6 +450,9 @@ impl<T: ConnObserver + ?Sized> ConnObserver for Arc<T> {
     }
     fn request_line(&self, line: &str) {
         (**self).request_line(line)
+    }
+    fn request_head(&self, method: &http::Method, target: &str, version: http::Version) {
+        (**self).request_head(method, target, version)
     }
     fn request_done(&self, bytes: u64) {
         (**self).request_done(bytes)

@@ -113,7 +113,8 @@ where
             return refuse(conn, status, is_head, false, summary).await;
         }
     };
-    conn.observer.request_line(&head.line);
+    conn.observer
+        .request_head(&head.method, head.target(), head.version);
     summary.requests += 1;
     let n = summary.requests;
     let is_head = head.method == Method::HEAD;

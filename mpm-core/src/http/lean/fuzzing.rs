@@ -55,7 +55,7 @@ pub fn head(bytes: &[u8], cuts: &[usize], limits: &RequestLimits) -> HeadOutcome
                             Framing::Chunked => None,
                         },
                         close: p.client_close,
-                        line: h.line,
+                        line: crate::http::request_line(&h.method, h.target(), h.version),
                     },
                 };
             }

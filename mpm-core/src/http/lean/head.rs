@@ -84,7 +84,7 @@ impl HeadScan {
                 // The caller shrank the slice: a bug upstream, but never a panic.
                 return Scan::Reject(StatusCode::BAD_REQUEST);
             };
-            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
                 // The line is incomplete: refuse it as soon as it surely breaks a rule — a
                 // request line that cannot become one (its method is not a token: a TLS
                 // handshake, binary junk) or a line surely too long — with the verdict the
@@ -147,7 +147,7 @@ impl HeadScan {
         };
         // A CR inside a line is not followed by LF (that LF would have ended the line):
         // RFC 9112 §2.2 lets a bare CR be refused, and httparse refuses it later anyway.
-        let bare_cr_at = content.iter().position(|&b| b == b'\r');
+        let bare_cr_at = memchr::memchr(b'\r', content);
         let malformed_at = match (bad_method_at, bare_cr_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -189,8 +189,13 @@ pub(crate) struct Head {
     pub(crate) uri: Uri,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
-    /// The request line as the scoreboard shows it (`GET /x HTTP/1.1`).
-    pub(crate) line: String,
+}
+
+impl Head {
+    /// The target as the scoreboard shows it: the path and query (`/` if the URI has none).
+    pub(crate) fn target(&self) -> &str {
+        self.uri.path_and_query().map_or("/", |p| p.as_str())
+    }
 }
 
 /// Parse a complete head (`buf` ends with its empty line) that has `fields` header fields.
@@ -235,14 +240,11 @@ fn parse_with<'b>(buf: &'b [u8], slots: &mut [httparse::Header<'b>]) -> Result<H
         let value = HeaderValue::from_bytes(h.value).map_err(|_| StatusCode::BAD_REQUEST)?;
         headers.append(name, value);
     }
-    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let line = format!("{method} {target} {version:?}");
     Ok(Head {
         method,
         uri,
         version,
         headers,
-        line,
     })
 }
 
@@ -329,7 +331,10 @@ mod tests {
     #[test]
     fn parse_and_version() {
         let h = parse(b"POST /p?q HTTP/1.1\r\nHost: a\r\n\r\n", 1).unwrap();
-        assert_eq!(h.line, "POST /p?q HTTP/1.1");
+        assert_eq!(
+            crate::http::request_line(&h.method, h.target(), h.version),
+            "POST /p?q HTTP/1.1"
+        );
         assert_eq!(
             parse(b"GET / HTTP/2.0\r\n\r\n", 0).unwrap_err(),
             StatusCode::HTTP_VERSION_NOT_SUPPORTED
