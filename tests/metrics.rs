@@ -48,6 +48,18 @@ fn scrape_after_lifecycle(mpm: &'static str) {
     for _ in 0..10 {
         assert_eq!(client::get(server.addr, "/").unwrap().status, 200);
     }
+    // A streamed response is counted once its last byte is written, which can be after
+    // the client has it: wait until all ten are counted (and every earlier scrape, each
+    // one a request too) before a child is killed, or its uncounted request is lost.
+    let mut scrapes = 0.0;
+    assert!(wait_until(Duration::from_secs(10), || {
+        let counted = client::get(server.addr, "/metrics")
+            .ok()
+            .and_then(|r| value(&r.body_text(), "mpm_accesses_total"));
+        let settled = counted.is_some_and(|n| n >= 10.0 + scrapes);
+        scrapes += 1.0;
+        settled
+    }));
     let victim = server.children()[0];
     procs::kill(victim, libc::SIGABRT);
     assert!(wait_until(Duration::from_secs(5), || server
