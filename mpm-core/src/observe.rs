@@ -60,6 +60,16 @@ fn write_octet(n: u8, out: &mut [u8]) -> usize {
     3 - skip
 }
 
+/// The Protocol column for a request line's version, as Apache's: `HTTP/2` for h2, nothing
+/// for what is not an HTTP version.
+fn protocol_shown(version: &str) -> &str {
+    match version {
+        "HTTP/2.0" => "HTTP/2",
+        v if v.starts_with("HTTP/") => v,
+        _ => "",
+    }
+}
+
 /// A [`ConnObserver`] that writes into one worker slot of the scoreboard.
 #[derive(Clone)]
 pub struct SlotObserver {
@@ -85,6 +95,14 @@ impl SlotObserver {
     pub fn set_client(&self, peer: SocketAddr) {
         let w = self.slots.worker(self.thread);
         with_ip_text(peer.ip(), |ip| w.set_client(ip));
+    }
+
+    /// A request begins: its line and protocol into the slot, its clock started.
+    fn record_request(&self, line: &str, protocol: &str) {
+        let w = self.slots.worker(self.thread);
+        w.set_request(line);
+        w.set_protocol(protocol);
+        w.start_request();
     }
 
     /// The request line this worker's slot shows (as stored: at most 63 bytes, no
@@ -115,39 +133,30 @@ impl ConnObserver for SlotObserver {
     }
 
     fn request_line(&self, line: &str) {
-        let w = self.slots.worker(self.thread);
-        w.set_request(line);
-        // The Protocol column, as Apache's: the request line's version, `HTTP/2` for h2.
-        w.set_protocol(match line.rsplit(' ').next() {
-            Some("HTTP/2.0") => "HTTP/2",
-            Some(v) if v.starts_with("HTTP/") => v,
-            _ => "",
-        });
-        w.start_request();
+        self.record_request(line, protocol_shown(line.rsplit(' ').next().unwrap_or("")));
     }
 
     fn request_head(&self, method: &http::Method, target: &str, version: http::Version) {
         // Composed on the stack (a `String` per request showed in the profile); a line too
         // long for the buffer is built as usual.
-        let parts = [
-            method.as_str(),
-            " ",
-            target,
-            " ",
-            crate::http::request_line::version_text(version),
-        ];
+        let v = crate::http::request_line::version_text(version);
+        let parts = [method.as_str(), " ", target, " ", v];
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let mut buf = [0u8; 256];
-        if len > buf.len() {
-            return self.request_line(&crate::http::request_line(method, target, version));
-        }
-        let mut at = 0;
-        for p in parts {
-            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
-            at += p.len();
-        }
-        // Whole `str` pieces were copied, so the bytes are UTF-8.
-        self.request_line(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+        let long;
+        let line = if len <= buf.len() {
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+                at += p.len();
+            }
+            // Whole `str` pieces were copied, so the bytes are UTF-8.
+            std::str::from_utf8(&buf[..len]).unwrap_or_default()
+        } else {
+            long = crate::http::request_line(method, target, version);
+            &long
+        };
+        self.record_request(line, protocol_shown(v));
     }
 
     fn request_done(&self, bytes: u64) {

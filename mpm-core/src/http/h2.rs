@@ -228,11 +228,11 @@ where
     Fut: Future<Output = Reply>,
 {
     let (mut parts, recv) = req.into_parts();
-    observer.request_line(&super::request_line(
+    observer.request_head(
         &parts.method,
-        parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        super::request_line::origin_target(&parts.uri),
         http::Version::HTTP_2,
-    ));
+    );
     // RFC 9113 §8.3.1: `:authority` stands for Host; handlers written for HTTP/1.1 read
     // the Host field.
     if !parts.headers.contains_key(http::header::HOST) {

@@ -41,7 +41,7 @@ pub use lean::{
     HandOffFuture, OnUpgrade, Reply, ReplyWriter, RequestBody, ResponseBody, ResponseWriter,
     UpgradeError, Upgraded,
 };
-pub use request_line::{observe_request, request_line, request_line_of};
+pub use request_line::{observe_request, request_line};
 pub use runtime::{current_thread_runtime, ConnSummary, LINGER, LINGER_AFTER_TIMEOUT};
 pub use service::{
     call_async, call_service, AsyncHandler, ReplyFuture, ResponseFuture, ServiceHandler,
@@ -421,7 +421,8 @@ pub trait ConnObserver: Send + Sync {
     fn status(&self, s: WorkerStatus);
     /// A request arrived; `line` is its request line, e.g. `GET /x HTTP/1.1`.
     fn request_line(&self, line: &str);
-    /// A request arrived, in parts: its method, its target (path and query) and version.
+    /// A request arrived, in parts: its method, its target (origin form as it is, an
+    /// absolute-form target in full) and version.
     /// The default builds the line for [`request_line`](ConnObserver::request_line); an
     /// observer that ignores the line, or can store it without building a `String`,
     /// overrides this too (it runs once per request).

@@ -3,7 +3,8 @@
 //! `format!` was a measurable share of a keep-alive request's instructions (callgrind).
 
 use super::ConnObserver;
-use http::{Method, Request, Version};
+use http::{Method, Request, Uri, Version};
+use std::borrow::Cow;
 
 /// `METHOD target VERSION`, e.g. `GET /x?y HTTP/1.1`.
 pub fn request_line(method: &Method, target: &str, version: Version) -> String {
@@ -17,24 +18,24 @@ pub fn request_line(method: &Method, target: &str, version: Version) -> String {
     line
 }
 
-/// The request line of `req`: its target as the client sent it in origin form (path and
-/// query), an absolute-form target in full.
-pub fn request_line_of<B>(req: &Request<B>) -> String {
+/// A target as the scoreboard shows it: the path and query (`/` when the URI has none).
+pub(crate) fn origin_target(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+/// The target of `req` as the client sent it: origin form as it is, an absolute-form (or
+/// authority-form) target in full.
+fn target_of<B>(req: &Request<B>) -> Cow<'_, str> {
     let uri = req.uri();
     match (uri.scheme(), uri.path_and_query()) {
-        (None, Some(p)) => request_line(req.method(), p.as_str(), req.version()),
-        _ => request_line(req.method(), &uri.to_string(), req.version()),
+        (None, Some(p)) => Cow::Borrowed(p.as_str()),
+        _ => Cow::Owned(uri.to_string()),
     }
 }
 
-/// Tell `observer` that `req` arrived: [`ConnObserver::request_head`] for an origin-form
-/// target, the whole line (an absolute-form target in full) otherwise.
+/// Tell `observer` that `req` arrived ([`ConnObserver::request_head`]).
 pub fn observe_request<B>(observer: &(impl ConnObserver + ?Sized), req: &Request<B>) {
-    let uri = req.uri();
-    match (uri.scheme(), uri.path_and_query()) {
-        (None, Some(p)) => observer.request_head(req.method(), p.as_str(), req.version()),
-        _ => observer.request_line(&request_line_of(req)),
-    }
+    observer.request_head(req.method(), &target_of(req), req.version());
 }
 
 /// `HTTP/1.1` and the like, as `Version`'s `Debug` writes it.
@@ -70,7 +71,8 @@ mod tests {
                     .body(())
                     .unwrap();
                 let expected = format!("{} {} {:?}", req.method(), req.uri(), req.version());
-                assert_eq!(request_line_of(&req), expected, "{uri} {v:?}");
+                let line = request_line(req.method(), &target_of(&req), req.version());
+                assert_eq!(line, expected, "{uri} {v:?}");
             }
         }
     }

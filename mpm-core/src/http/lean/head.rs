@@ -194,7 +194,7 @@ pub(crate) struct Head {
 impl Head {
     /// The target as the scoreboard shows it: the path and query (`/` if the URI has none).
     pub(crate) fn target(&self) -> &str {
-        self.uri.path_and_query().map_or("/", |p| p.as_str())
+        crate::http::request_line::origin_target(&self.uri)
     }
 }
 
