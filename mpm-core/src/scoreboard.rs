@@ -986,6 +986,12 @@ impl WorkerSlot<'_> {
             for _ in 0..(1u32 << attempt.min(10)) {
                 std::hint::spin_loop();
             }
+            // Still inconsistent after the first half: the writer was most likely
+            // descheduled inside its critical section (a loaded machine, where a torn read
+            // showed in CI). Give up the CPU so it can finish, instead of spinning on.
+            if attempt >= SEQ_RETRIES / 2 {
+                std::thread::yield_now();
+            }
         }
         last.unwrap_or_else(|| read(rec))
     }
